@@ -1,0 +1,13 @@
+"""spinjax: differentiable, stochastic simulation of spintronic devices in JAX."""
+
+from . import constants, materials, noise
+from .fields import AbstractField, ShapeAnisotropy, UniaxialAnisotropy, Zeeman
+from .geometry import AbstractGeometry, EllipticCylinder, Rectangle
+from .llg import Macrospin
+from .magnet import FreeLayer
+from .materials import BETA_W, COFE, IRMEN_MAGNET, PERMALLOY, HeavyMetal, Material
+from .solve import Trajectory, simulate
+from .torques import AbstractTorque, SlonczewskiTorque, SpinOrbitTorque
+from .waveforms import AbstractWaveform, Constant, Pulse, PulseTrain, write_reset_train
+
+__version__ = "0.1.0"
