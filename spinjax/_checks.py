@@ -32,12 +32,12 @@ def check_range(name: str, value, *, low=None, high=None, low_inclusive=False,
     """
     lo = "[" if low_inclusive else "("
     hi = "]" if high_inclusive else ")"
-    allowed = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+    allowed = f"{lo}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{hi}"
     unit_str = f" {unit}" if unit else ""
 
-    def bad_mask(v):
-        v = jnp.asarray(v)
-        bad = ~jnp.isfinite(v)
+    def bad_mask(v, xp):
+        v = xp.asarray(v)
+        bad = ~xp.isfinite(v)
         if low is not None:
             bad |= (v < low) if low_inclusive else (v <= low)
         if high is not None:
@@ -48,14 +48,14 @@ def check_range(name: str, value, *, low=None, high=None, low_inclusive=False,
         arr = np.asarray(value)
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if np.any(np.asarray(bad_mask(arr))):
+        if np.any(bad_mask(arr, np)):
             raise ValueError(
                 f"{name} = {_describe(arr)}{unit_str} is outside the allowed range "
                 f"{allowed}{unit_str} (and must be finite)"
             )
         return value
     return eqx.error_if(
-        value, jnp.any(bad_mask(value)),
+        value, jnp.any(bad_mask(value, jnp)),
         f"{name} is outside the allowed range {allowed}{unit_str} (or not finite)",
     )
 

@@ -166,6 +166,28 @@ def _batched(fn, system_axes, n_vec=1):
     return jax.vmap(fn, in_axes=(system_axes,) + (0,) * n_vec, out_axes=0)
 
 
+def vary(system, where: Callable, values):
+    """Batch one parameter of `system` over `values`.
+
+    **Arguments:**
+
+    - `system`: any pytree (e.g. a `Macrospin`).
+    - `where`: function selecting one leaf, as in `equinox.tree_at`
+      (e.g. `lambda s: s.magnet.geometry.thickness`).
+    - `values`: array (N, ...) of values for that leaf.
+
+    **Returns:** `(batched_system, system_axes)`, to pass as `simulate(batched_system, ...,
+    system_axes=system_axes)`.
+    """
+    values = jnp.asarray(values)
+    if values.ndim == 0:
+        raise ValueError("values must have a leading batch axis, got a scalar")
+    batched = eqx.tree_at(where, system, values)
+    axes = jtu.tree_map(lambda _: None, system)
+    axes = eqx.tree_at(where, axes, 0, is_leaf=lambda x: x is None)
+    return batched, axes
+
+
 def _cast_floats(tree, dtype):
     def cast(x):
         if isinstance(x, float) or (eqx.is_array(x) and jnp.issubdtype(x.dtype, jnp.floating)):
@@ -176,26 +198,40 @@ def _cast_floats(tree, dtype):
 
 def _batch_size(system, system_axes, n_m0):
     axes = jax.tree.broadcast(system_axes, system, is_leaf=lambda x: x is None)
-    sizes = set()
-    for path, (ax, leaf) in zip(
-        jtu.tree_flatten_with_path(system)[0],
-        zip(jtu.tree_leaves(axes, is_leaf=lambda x: x is None), jtu.tree_leaves(system)),
-    ):
+    axis_of = {jtu.keystr(p): a for p, a in
+               jtu.tree_flatten_with_path(axes, is_leaf=lambda x: x is None)[0]}
+    sizes = []
+    for path, leaf in jtu.tree_flatten_with_path(system)[0]:
+        name = jtu.keystr(path)
+        ax = axis_of.get(name)
         if ax is None:
             continue
         shape = jnp.shape(leaf)
         if len(shape) <= ax:
-            raise ValueError(f"system leaf {jtu.keystr(path[0])} has shape {shape}: "
-                             f"no axis {ax} to batch over")
-        sizes.add((shape[ax], jtu.keystr(path[0])))
-    n_values = {s for s, _ in sizes}
+            raise ValueError(f"system leaf {name} has shape {shape}: no axis {ax} to batch over")
+        sizes.append((shape[ax], name))
+    n_values = {size for size, _ in sizes}
     if n_m0 is not None:
         n_values.add(n_m0)
     if len(n_values) > 1:
-        detail = ", ".join(f"{name}: {s}" for s, name in sorted(sizes))
+        detail = ", ".join(f"{name}: {size}" for size, name in sizes)
         raise ValueError(f"mismatched batch sizes: m0 has {n_m0} devices; batched system "
                          f"leaves have {detail}")
     return n_values.pop() if n_values else None
+
+
+def _checked_finite(system):
+    """Attach a run-time finiteness check, naming the leaf, to every float parameter.
+
+    Construction already rejects concrete NaN/inf; this catches values that were traced
+    (under jit, grad or vmap) when the system was built.
+    """
+    def check(path, leaf):
+        if eqx.is_array(leaf) and jnp.issubdtype(leaf.dtype, jnp.floating) and not is_concrete(leaf):
+            return eqx.error_if(leaf, ~jnp.all(jnp.isfinite(leaf)),
+                                f"system parameter {jtu.keystr(path)} is NaN or inf")
+        return leaf
+    return jtu.tree_map_with_path(check, system)
 
 
 @eqx.filter_jit
@@ -346,7 +382,18 @@ def simulate(
         single = False
     n = y0.shape[0]
     y0 = Vec3.from_array(y0, axis=-1)
-    system = _cast_floats(system, dtype)
+    try:
+        out = jax.eval_shape(_batched(lambda s, m: s.drift(0.0, m), system_axes), system, y0)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"the system's parameters do not broadcast to one value per device ({err}): a "
+            "parameter with a batch axis needs system_axes (see spinjax.vary)") from err
+    if any(leaf.shape != (n,) for leaf in jtu.tree_leaves(out)):
+        raise ValueError(
+            f"the system's parameters do not broadcast to one value per device (expected "
+            f"dm/dt of shape ({n},) per component, got {jtu.tree_map(lambda x: x.shape, out)}): "
+            "a parameter with a batch axis needs system_axes (see spinjax.vary)")
+    system = _checked_finite(_cast_floats(system, dtype))
 
     for name, value in (("t0", t0), ("t1", t1)):
         check_finite(name, value, unit="s")
