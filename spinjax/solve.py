@@ -241,9 +241,8 @@ def _max_rate(system, system_axes):
     return jnp.max(jax.vmap(lambda s: s.max_rate(), in_axes=(system_axes,))(system))
 
 
-@eqx.filter_jit
-def _solve(system, y0, seeds, step_times, save_times, *, system_axes, noise, adaptive,
-           rtol, atol, max_steps, adjoint, progress):
+def _integrate(system, y0, seeds, step_times, save_times, *, system_axes, noise, adaptive,
+               rtol, atol, max_steps, adjoint, progress):
     dtype = y0.x.dtype
 
     def drift(tau, y, sys):
@@ -301,6 +300,31 @@ def _solve(system, y0, seeds, step_times, save_times, *, system_axes, noise, ada
     return sol.ts * TIME_UNIT, ys
 
 
+@eqx.filter_jit
+def _solve(system, y0, seeds, step_times, save_times, *, n_shards, **config):
+    """`_integrate`, split over `n_shards` local devices along the device axis if > 1.
+
+    Trials are independent, so each device integrates its own slice with no communication
+    (`shard_map`); batched system leaves are split the same way, shared ones replicated.
+    """
+    if n_shards == 1:
+        return _integrate(system, y0, seeds, step_times, save_times, **config)
+    P = jax.sharding.PartitionSpec
+    mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:n_shards]), ("devices",))
+    axes = jax.tree.broadcast(config["system_axes"], system, is_leaf=lambda x: x is None)
+    system_specs = jax.tree.map(
+        lambda ax, leaf: P() if ax is None else P(*([None] * ax), "devices"),
+        axes, system, is_leaf=lambda x: x is None)
+    seed_specs = None if seeds is None else P(None, "devices")
+
+    def run(sys, y, sd):
+        return _integrate(sys, y, sd, step_times, save_times, **config)
+
+    sharded = jax.shard_map(run, mesh=mesh, in_specs=(system_specs, P("devices"), seed_specs),
+                            out_specs=(P(), P(None, "devices")), check_vma=False)
+    return sharded(system, y0, seeds)
+
+
 def simulate(
     system: Macrospin,
     m0,
@@ -319,6 +343,7 @@ def simulate(
     max_steps: int = 1_000_000,
     adjoint: dfx.AbstractAdjoint | None = None,
     progress: bool = False,
+    shard: bool = True,
 ) -> Trajectory:
     """Integrate the (stochastic) LLG equation of one device or a batch of devices.
 
@@ -342,6 +367,8 @@ def simulate(
     - `noise`: "gaussian" or "three_point" increment law (see `spinjax.noise`).
     - `adjoint`: diffrax adjoint for gradients (default `RecursiveCheckpointAdjoint`).
     - `progress`: show a tqdm progress bar.
+    - `shard`: split the device axis over all local JAX devices (GPUs, or CPU devices made
+      with `XLA_FLAGS=--xla_force_host_platform_device_count=K`) when N divides evenly.
 
     **Returns:** a `Trajectory` with `ts` [s] and `m`.
 
@@ -449,8 +476,11 @@ def simulate(
                 raise ValueError(f"save_at must be sorted and inside [t0, t1] = [{t0}, {t1}] s")
         save_times = save_at / TIME_UNIT
 
+    n_devices = len(jax.local_devices())
+    n_shards = n_devices if shard and n_devices > 1 and n % n_devices == 0 else 1
     ts, ys = _solve(
-        system, y0, seeds, step_times, save_times, system_axes=system_axes, noise=noise,
+        system, y0, seeds, step_times, save_times, n_shards=n_shards,
+        system_axes=system_axes, noise=noise,
         adaptive=dt is None, rtol=rtol, atol=atol, max_steps=max_steps,
         adjoint=dfx.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
         progress=progress,
