@@ -87,7 +87,12 @@ def run_sweep(args) -> int:
 
     if jax.config.jax_platforms in (None, "", "cpu"):
         # XLA runs a loop on one core per device: one host device per core uses them all.
-        jax.config.update("jax_num_cpu_devices", args.devices or os.cpu_count() or 1)
+        try:
+            jax.config.update("jax_num_cpu_devices", args.devices or os.cpu_count() or 1)
+        except RuntimeError:  # backends already initialised (e.g. called from Python)
+            if args.devices is not None:
+                print("spinjax sweep: --devices ignored: JAX is already initialised in this "
+                      "process", file=sys.stderr)
     if args.distributed:
         jax.distributed.initialize()
     from .sweeps import Sweep, SweepConfig, summary_table
@@ -115,8 +120,9 @@ def run_sweep(args) -> int:
     elapsed = time.perf_counter() - start
     n = sum(r["n_trials"] for r in result["rows"])
     print(summary_table(result["models"]))
-    print(f"{n} trials on {len(jax.devices())} {jax.default_backend()} device(s) in "
-          f"{elapsed:.1f} s; results in {output}/ (switching.csv, switching.png, models.json)")
+    print(f"{n} trials ({result['trials_run']} run now, the rest resumed) on "
+          f"{len(jax.devices())} {jax.default_backend()} device(s) in {elapsed:.1f} s; results "
+          f"in {output}/ (switching.csv, switching.png, models.json)")
     return 0
 
 

@@ -12,7 +12,7 @@ thermal noise from `fold_in(key(seed), i)` alone, which makes results bit-identi
 chunk size, order or number of devices (the trial axis is sharded over all local JAX devices).
 
 Outputs: `switching.csv` (tidy table), `switching.png` (curves with Wilson 95 % bands and fits),
-`models.json` (logistic surrogate per barrier and pulse; `spinjax.surrogates.load_models`).
+`models.json` (log-logistic surrogate per barrier and pulse; `spinjax.surrogates.load_models`).
 """
 
 import csv
@@ -234,7 +234,7 @@ class Sweep:
         return self.output / "run.json"
 
     def _config_dict(self):
-        return dataclasses.asdict(self.config)
+        return json.loads(json.dumps(dataclasses.asdict(self.config)))  # as stored in JSON
 
     def plan(self) -> list[Combo]:
         """Resolve the grid (running pilot scans if needed) and write or check `run.json`."""
@@ -297,7 +297,8 @@ class Sweep:
                 and not self._chunk_path(c, a, b).exists()]
         total_trials = sum(len(c.currents_uA) for c in combos) * self.config.n_trials
         bar = _progress_bar(total_trials, self.progress)
-        bar.update(total_trials - sum(b - a for _, a, b in todo) if process_count == 1 else 0)
+        if process_count == 1:
+            bar.update(total_trials - sum(b - a for _, a, b in todo))
         n = self.config.n_trials
         for combo, start, stop in todo:
             local = np.arange(start, stop)
@@ -315,7 +316,9 @@ class Sweep:
         bar.close()
         if process_index != 0:
             return {}
-        return self.summarise(combos)
+        summary = self.summarise(combos)
+        summary["trials_run"] = sum(b - a for _, a, b in todo)
+        return summary
 
     def counts(self, combos):
         """Per combo: arrays (n_switched, n_trials) per current, from the finished chunks."""
@@ -354,18 +357,20 @@ class Sweep:
                     "write_energy_fJ": float(pulse.integral_of_square()) * r_hm * 1e15,
                 })
             try:
-                fit = fit_logistic(np.asarray(combo.currents_uA), k, n)
+                fit = fit_logistic(np.log(np.asarray(combo.currents_uA)), k, n)
             except ValueError as err:
                 fit = None
                 print(f"warning: no fit for {combo.name}: {err}", file=sys.stderr)
             if fit is not None:
+                i50 = math.exp(fit["x50"])
                 models.append({
                     "barrier_kT": combo.barrier_kT, "thickness_nm": combo.thickness * 1e9,
-                    "delta": delta, "pulse_ns": combo.pulse_s * 1e9,
-                    "i50_uA": fit["x50"], "i50_err_uA": fit["x50_err"],
-                    "width_uA": fit["width"], "width_err_uA": fit["width_err"],
+                    "delta": delta, "pulse_ns": round(combo.pulse_s * 1e9, 6),
+                    "i50_uA": i50, "i50_err_uA": i50 * fit["x50_err"],
+                    "log_width": fit["width"], "log_width_err": fit["width_err"],
+                    "width_uA": i50 * fit["width"],
                     "deviance": fit["deviance"], "dof": fit["dof"],
-                    "write_energy_at_i50_fJ": float(Pulse(fit["x50"] * 1e-6, combo.pulse_s)
+                    "write_energy_at_i50_fJ": float(Pulse(i50 * 1e-6, combo.pulse_s)
                                                     .integral_of_square()) * r_hm * 1e15,
                 })
         with open(self.output / "switching.csv", "w", newline="") as f:
@@ -373,7 +378,8 @@ class Sweep:
             writer.writeheader()
             writer.writerows(rows)
         _atomic_write(self.output / "models.json", json.dumps(
-            {"model": "P = 1 / (1 + exp(-(I - i50) / width))", "models": models}, indent=1))
+            {"model": "P = 1 / (1 + exp(-(ln I - ln i50) / log_width)); width_uA = i50 log_width",
+             "models": models}, indent=1))
         plot_sweep(rows, models, self.output / "switching.png")
         return {"rows": rows, "models": models}
 
@@ -423,7 +429,7 @@ def plot_sweep(rows, models, path):
             for m in models:
                 if m["pulse_ns"] == pulse and m["barrier_kT"] == barrier:
                     xx = np.linspace(x.min(), x.max(), 200)
-                    ax.plot(xx, 1 / (1 + np.exp(-(xx - m["i50_uA"]) / m["width_uA"])), "-",
+                    ax.plot(xx, 1 / (1 + (m["i50_uA"] / xx) ** (1 / m["log_width"])), "-",
                             color=colour, lw=1)
         ax.set_title(f"write pulse {pulse:g} ns")
         ax.set_xlabel("write current (µA)")
