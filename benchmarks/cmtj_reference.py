@@ -31,7 +31,7 @@ How this maps onto cmtj 1.15 (read from cmtj's core/junction.hpp and checked num
   (The docstring calls the two numbers "effective spin Hall angles"; in the code they are plain
   multipliers of the current driver.)  The polarization is `setLayerReferenceLayer(id, p)`.
   The dynamic alternative, `setLayerDampingLikeTorqueDriver(id, ScalarDriver in A/m)`, raises
-  on a static SOT layer (and vice versa).
+  RuntimeError on a static SOT layer.
 * Thermal field (Layer::getLangevinStochasticStandardDeviation + Junction::heunSolverStep):
   dW = N(0,1)^3 * sqrt(2 alpha k_B T / (gamma Ms_T V)) * sqrt(dt), entering H_eff in *both* the
   precession and the damping term with the LL prefactor gamma/(1+alpha^2): exactly Brown's
@@ -42,12 +42,12 @@ How this maps onto cmtj 1.15 (read from cmtj's core/junction.hpp and checked num
   runs reproducible.  Layers are copied by value into the Junction (generator state included).
 
 cmtj quirks worth knowing (all handled below):
-* runSimulation does int(totalTime/timeStep) steps (truncation: 1.5e-9/1e-13 -> 14999), so we
-  pass (n_steps + 0.5) * dt.
+* runSimulation does int(totalTime/timeStep) steps, which truncates (0.7e-9/1e-13 -> 6999,
+  100e-9/1e-13 -> 999999), so we pass (n_steps + 0.5) * dt.
 * writeEvery = int(writeFrequency/timeStep); writeFrequency == timeStep can truncate to 0 and
   divide by zero; we log with writeFrequency >= 2 dt or only at the end.  The log entry tagged
-  time i*dt holds m *after* step i (i.e. m at (i+1) dt).  Logging keeps everything in Python
-  lists, so use a coarse writeFrequency for long runs.
+  time i*dt holds m *after* step i (i.e. m at (i+1) dt).  The log is kept in memory
+  (C++ vectors), so use a coarse writeFrequency for long runs.
 * Step driver (`ScalarDriver.getStepDriver(off, amp, t0, t1)`) is on for t0 <= t <= t1
   (both ends inclusive), and the Heun stage times are t_i and t_i + dt, t_i = i dt.  We place the
   edges at t0 - dt/2 and t0 + width - dt/2 so the trapezoid-weighted pulse is exactly `width`
@@ -63,6 +63,8 @@ import argparse
 import math
 import multiprocessing as mp
 import os
+import pickle
+import subprocess
 import sys
 import time
 
@@ -147,13 +149,16 @@ def _set_cmtj_constants() -> None:
 def build_junction(current_A: float, pulse_start_s: float, pulse_width_s: float,
                    temperature_K: float = 300.0, thickness_m: float = DEFAULT_THICKNESS,
                    demag_factors=None, *, m0=(0.0, 1.0, 0.0), seed: int | None = None,
-                   dt: float = DEFAULT_DT) -> Junction:
+                   dt: float = DEFAULT_DT, rise_time_s: float = 0.0) -> Junction:
     """cmtj Junction of device 5a, write current `current_A` [A] along x as a rectangular pulse
     starting at `pulse_start_s` lasting `pulse_width_s`, initial magnetization `m0` (+y = P).
 
     temperature_K <= 0 gives a deterministic run (no temperature driver).  `seed` (int) seeds the
-    layer's RNG; None leaves cmtj's std::random_device seeding.  `dt` only places the pulse edges
-    half a step before the nominal times (see module docstring)."""
+    layer's RNG; None leaves cmtj's std::random_device seeding.  With rise_time_s = 0 the pulse
+    is rectangular (step driver) and `dt` only places its edges half a step before the nominal
+    times (see module docstring); rise_time_s > 0 gives the trapezoid of spinjax.Pulse
+    (`pulse_width_s` = FWHM, linear 0-100 % edges of rise_time_s centred on the nominal edges)
+    through cmtj's trapezoid driver."""
     _set_cmtj_constants()
     p = device_params(thickness_m, demag_factors)
     nxx, nyy, nzz = p["demag"]
@@ -164,10 +169,17 @@ def build_junction(current_A: float, pulse_start_s: float, pulse_width_s: float,
         fieldLikeTorque=0.0, dampingLikeTorque=p["hdl_per_amp"])
     junction = Junction([layer])
     junction.setLayerReferenceLayer(LAYER_ID, CVector(*SIGMA))
-    t_on = pulse_start_s - 0.5 * dt
-    t_off = pulse_start_s + pulse_width_s - 0.5 * dt
-    junction.setLayerCurrentDriver(
-        LAYER_ID, ScalarDriver.getStepDriver(0.0, float(current_A), t_on, t_off))
+    if rise_time_s > 0:
+        if pulse_width_s < rise_time_s:
+            raise ValueError("pulse_width_s must be >= rise_time_s")
+        driver = ScalarDriver.getTrapezoidDriver(
+            0.0, float(current_A), pulse_start_s - 0.5 * rise_time_s, rise_time_s,
+            pulse_width_s - rise_time_s)
+    else:
+        t_on = pulse_start_s - 0.5 * dt
+        t_off = pulse_start_s + pulse_width_s - 0.5 * dt
+        driver = ScalarDriver.getStepDriver(0.0, float(current_A), t_on, t_off)
+    junction.setLayerCurrentDriver(LAYER_ID, driver)
     if temperature_K > 0:
         junction.setLayerTemperatureDriver(
             LAYER_ID, ScalarDriver.getConstantDriver(float(temperature_K)))
@@ -194,11 +206,12 @@ def _device_seed(seed: int, index: int) -> int:
 
 def _run_chunk(args) -> np.ndarray:
     (indices, current_A, pulse_start_s, pulse_width_s, total_time_s, temperature_K, dt, seed,
-     thickness_m, demag_factors) = args
+     thickness_m, demag_factors, rise_time_s) = args
     out = np.empty((len(indices), 3))
     for k, i in enumerate(indices):
         j = build_junction(current_A, pulse_start_s, pulse_width_s, temperature_K, thickness_m,
-                           demag_factors, seed=_device_seed(seed, i), dt=dt)
+                           demag_factors, seed=_device_seed(seed, i), dt=dt,
+                           rise_time_s=rise_time_s)
         run_junction(j, total_time_s, dt)
         m = j.getLayerMagnetisation(LAYER_ID)
         out[k] = (m.x, m.y, m.z)
@@ -208,31 +221,66 @@ def _run_chunk(args) -> np.ndarray:
 def run_devices(n_devices: int, current_A: float, pulse_width_s: float, total_time_s: float,
                 temperature_K: float = 300.0, dt: float = DEFAULT_DT, seed: int = 0,
                 workers: int = 1, *, thickness_m: float = DEFAULT_THICKNESS,
-                demag_factors=None, pulse_start_s: float = 0.0,
-                mp_context: str = "spawn") -> np.ndarray:
+                demag_factors=None, pulse_start_s: float = 0.0, rise_time_s: float = 0.0,
+                mp_context: str | None = None) -> np.ndarray:
     """Final magnetizations (n_devices, 3) of independent devices, all starting in P (+y), with a
     `current_A` pulse of `pulse_width_s` from `pulse_start_s`, simulated for `total_time_s`.
 
     Devices run one after the other in a Python loop; `workers` > 1 splits them into contiguous
-    chunks over that many processes (multiprocessing Pool, `mp_context` start method; "spawn" is
-    the safe choice when the parent has JAX loaded).  Device i is seeded from (seed, i), so the
-    result does not depend on `workers`."""
+    chunks, one per worker process.  `mp_context`:
+      None / "subprocess" (default): each worker is a fresh `python cmtj_reference.py --_worker`
+        (imports only numpy + cmtj, ~0.1 s start-up; independent of what the parent has loaded);
+      "fork" / "spawn" / "forkserver": a multiprocessing Pool with that start method.  Beware:
+        "spawn"/"forkserver" re-import the parent's __main__ module in each worker (seconds if it
+        imports JAX, and it must be guarded by `if __name__ == "__main__"`), and "fork" after JAX
+        has started its threads can deadlock.
+    Device i is seeded from (seed, i), so the result does not depend on `workers`."""
     if demag_factors is None:
         demag_factors = demag_factors_for(thickness_m)
     demag_factors = tuple(float(x) for x in demag_factors)
     chunks = [c for c in np.array_split(np.arange(n_devices), max(1, workers)) if len(c)]
     jobs = [(c.tolist(), current_A, pulse_start_s, pulse_width_s, total_time_s, temperature_K,
-             dt, seed, thickness_m, demag_factors) for c in chunks]
+             dt, seed, thickness_m, demag_factors, rise_time_s) for c in chunks]
     if workers <= 1:
         return _run_chunk(jobs[0]) if jobs else np.empty((0, 3))
-    with mp.get_context(mp_context).Pool(processes=len(jobs)) as pool:
-        parts = pool.map(_run_chunk, jobs)
+    if mp_context in (None, "subprocess"):
+        parts = _run_in_subprocesses(jobs)
+    else:
+        with mp.get_context(mp_context).Pool(processes=len(jobs)) as pool:
+            parts = pool.map(_run_chunk, jobs)
     return np.concatenate(parts, axis=0)
+
+
+def _run_in_subprocesses(jobs) -> list[np.ndarray]:
+    """Run each job in its own fresh interpreter (this file with --_worker), in parallel."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--_worker"]
+    procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+             for _ in jobs]
+    for proc, job in zip(procs, jobs):
+        proc.stdin.write(pickle.dumps(job))
+        proc.stdin.close()
+    parts = []
+    for proc in procs:
+        data = proc.stdout.read()
+        if proc.wait() != 0:
+            raise RuntimeError(f"cmtj worker failed with exit code {proc.returncode}")
+        parts.append(pickle.loads(data))
+    return parts
+
+
+def _worker_main() -> None:
+    """Entry point of a subprocess worker: pickled job on stdin, pickled result on stdout.
+    Anything printed to fd 1 (e.g. cmtj's C++ warnings) is redirected to stderr."""
+    result_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    job = pickle.load(sys.stdin.buffer)
+    pickle.dump(_run_chunk(job), result_out)
+    result_out.close()
 
 
 def throughput(n_devices: int, n_steps: int, workers: int = 2, *, temperature_K: float = 300.0,
                current_A: float = 60e-6, pulse_width_s: float = 0.5e-9, dt: float = DEFAULT_DT,
-               mp_context: str = "spawn", seed: int = 0) -> float:
+               mp_context: str | None = None, seed: int = 0) -> float:
     """Device-steps per second of `run_devices` (wall clock, process start-up included) for
     n_devices x n_steps stochastic-Heun steps at 300 K with a 60 uA, 0.5 ns write pulse."""
     demag = demag_factors_for(DEFAULT_THICKNESS)
@@ -327,12 +375,16 @@ def validate(verbose: bool = True) -> dict:
 
 def zero_temperature_threshold(ratios=(0.9, 1.1, 1.2, 1.5), total_time_s=100e-9,
                                verbose=True) -> dict:
-    """(a): I = ratio * Ic, T = 0, start 2 deg from +y in-plane, 100 ns: final m_y, first t(m_y<0)."""
+    """(a): I = ratio * Ic, T = 0, start 2 deg from +y in-plane, 100 ns.
+
+    Reports final m, first time m_y < 0 (0.2 ps resolution) and the m_y, m_z ranges over
+    the last 10 ns, which tell a static state from a steady precession orbit."""
     p = device_params()
     out = {}
     if verbose:
         print(f"(a) T = 0, Ic (Sun) = {p['Ic'] * 1e6:.3f} uA charge current "
-              f"(H_DL/I = {p['hdl_per_amp']:.4e} A/m per A), 2 deg tilt, {total_time_s * 1e9:.0f} ns")
+              f"(H_DL/I = {p['hdl_per_amp']:.4e} A/m per A), 2 deg tilt, "
+              f"{total_time_s * 1e9:.0f} ns")
     for r in ratios:
         t0 = time.perf_counter()
         t, m = _trajectory(r * p["Ic"], total_time_s, _tilted(2.0), write_every_s=2e-13)
@@ -354,7 +406,8 @@ def zero_temperature_threshold(ratios=(0.9, 1.1, 1.2, 1.5), total_time_s=100e-9,
     return out
 
 
-def switching_probability(currents_A=(40e-6, 60e-6, 80e-6, 100e-6), n_devices=200,
+def switching_probability(currents_A=(40e-6, 50e-6, 60e-6, 70e-6, 80e-6, 90e-6, 100e-6, 120e-6),
+                          n_devices=200,
                           pulse_width_s=0.5e-9, relax_s=1.0e-9, workers=2, seed=2024,
                           verbose=True) -> dict:
     """(b): P(m_y < 0) after a pulse + relaxation at 300 K, n_devices per current."""
@@ -400,8 +453,12 @@ def main(argv=None):
         thr = throughput(args.devices, args.steps, workers=args.workers)
         print(f"(c) throughput: {args.devices} devices x {args.steps} steps, {args.workers} "
               f"workers: {thr:.4e} device-steps/s  [{time.perf_counter() - t0:.1f} s, "
-              f"{os.cpu_count()} CPUs]")
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}: other CPU load "
+              f"on the machine lowers this]")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--_worker"]:
+        _worker_main()
+    else:
+        main()
