@@ -21,7 +21,7 @@ from jaxtyping import Array, Float
 
 from ._vector import Vec3
 from ._checks import check_range
-from .constants import GAMMA, K_B
+from .constants import ELEMENTARY_CHARGE, GAMMA, HBAR, K_B, MU0
 from .fields import AbstractField
 from .magnet import FreeLayer
 from .torques import AbstractTorque
@@ -105,6 +105,34 @@ class Macrospin(eqx.Module):
     def anisotropy_field(self) -> Float[Array, ""]:
         """Effective anisotropy field H_k = 2 E_B / (mu0 Ms V) [A/m]."""
         return 2.0 * self.energy_barrier() / self.magnet.mu0_moment
+
+    def stiffness_fields(self) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """Zero-field stiffness fields (H_1, H_2) [A/m] for small tilts from the easy axis.
+
+        H_i = 2 (lambda_{i+1} - lambda_1) / (mu0 Ms) from the eigenvalues of the quadratic
+        energy: H_1 toward the saddle (in-plane hard axis), H_2 toward the hardest axis.
+        For the 5a disk H_1 = (N_x - N_y) Ms and H_2 = (N_z - N_y) Ms.
+        """
+        lam = jnp.linalg.eigvalsh(self._stiffness())
+        scale = 2.0 / (MU0 * self.magnet.Ms)
+        return scale * (lam[1] - lam[0]), scale * (lam[2] - lam[0])
+
+    def critical_spin_current(self) -> Float[Array, ""]:
+        """Zero-temperature instability threshold of the easy-axis state [A of spin current].
+
+        Sun, PRB 62, 570 (2000): I_s,c = (2 q / hbar) alpha mu0 Ms V (H_1 + H_2) / 2 for a
+        damping-like torque collinear with the easy axis (H_k + M_eff/2 in Sun's notation).
+        Divide by a torque's spin-injection efficiency for a charge current.
+        """
+        h1, h2 = self.stiffness_fields()
+        return (2.0 * ELEMENTARY_CHARGE / HBAR * self.magnet.alpha * self.magnet.mu0_moment
+                * 0.5 * (h1 + h2))
+
+    def relaxation_time(self) -> Float[Array, ""]:
+        """Small-angle relaxation time (1 + alpha^2) / (alpha gamma (H_1 + H_2) / 2) [s]."""
+        h1, h2 = self.stiffness_fields()
+        alpha = self.magnet.alpha
+        return (1.0 + alpha**2) / (alpha * GAMMA * 0.5 * (h1 + h2))
 
     def easy_axis(self) -> Float[Array, "3"]:
         """Unit easy axis (sign arbitrary): eigenvector of the lowest zero-field energy."""

@@ -368,7 +368,8 @@ def simulate(
     - `adjoint`: diffrax adjoint for gradients (default `RecursiveCheckpointAdjoint`).
     - `progress`: show a tqdm progress bar.
     - `shard`: split the device axis over all local JAX devices (GPUs, or CPU devices made
-      with `XLA_FLAGS=--xla_force_host_platform_device_count=K`) when N divides evenly.
+      with `XLA_FLAGS=--xla_force_host_platform_device_count=K`) when N divides evenly and
+      `simulate` is not called under a JAX transformation (jit, grad, vmap).
 
     **Returns:** a `Trajectory` with `ts` [s] and `m`.
 
@@ -476,8 +477,11 @@ def simulate(
                 raise ValueError(f"save_at must be sorted and inside [t0, t1] = [{t0}, {t1}] s")
         save_times = save_at / TIME_UNIT
 
+    # Shard only outside transformations: under grad/jit the caller owns the placement (and
+    # equinox's checkpointed loop cannot be differentiated through shard_map).
     n_devices = len(jax.local_devices())
-    n_shards = n_devices if shard and n_devices > 1 and n % n_devices == 0 else 1
+    n_shards = (n_devices if shard and n_devices > 1 and n % n_devices == 0
+                and is_concrete((system, y0)) else 1)
     ts, ys = _solve(
         system, y0, seeds, step_times, save_times, n_shards=n_shards,
         system_axes=system_axes, noise=noise,
