@@ -59,3 +59,20 @@ def test_zero_current_thermal_switching_is_negligible():
         switched = run_trials(CONFIG, thickness_for_barrier(barrier), 1e-9, np.zeros(n),
                               np.arange(n) + 10_000_000 * barrier, KEY)
         assert switched.sum() <= limit
+
+
+def test_three_point_noise_gives_the_same_switching_statistics():
+    # The weak-order-2 three-point increments must reproduce the Gaussian switching
+    # probabilities: two-proportion z-tests at three points of the 20 kT, 0.5 ns curve with
+    # independent keys; |z| < 3.5 has a false-alarm rate of 5e-4 per point.
+    n = 1500
+    currents = np.repeat([60e-6, 76e-6, 95e-6], n)
+    p = {}
+    for noise in ("gaussian", "three_point"):
+        config = SweepConfig(relax_ns=0.5, noise=noise)
+        offset = 0 if noise == "gaussian" else 10**8
+        p[noise] = run_trials(config, 1.2e-9, 0.5e-9, currents, offset + np.arange(len(currents)),
+                              KEY).reshape(3, n).mean(axis=1)
+    pooled = 0.5 * (p["gaussian"] + p["three_point"])
+    z = (p["gaussian"] - p["three_point"]) / np.sqrt(2 * pooled * (1 - pooled) / n)
+    assert np.all(np.abs(z) < 3.5), (p, z)
