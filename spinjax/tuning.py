@@ -108,46 +108,48 @@ def grad_wrt(objective: Callable, tree, where: Callable):
 
 @dataclasses.dataclass
 class Calibration:
-    """Result of `calibrate_current`: current [A] and the optimisation history."""
+    """Result of `calibrate`: the calibrated value (e.g. current [A]), its fixed-noise P and
+    the optimisation history."""
 
-    current: float
+    value: float
     probability: float
     history: list[dict]
 
 
-def calibrate_current(make_system: Callable[[Array], Macrospin], *, t_read: float,
-                      current0: float, target: float = 0.5, n_trials: int = 512, key=None,
-                      log_width: float = 0.15, steps: int = 40, learning_rate: float = 0.3,
-                      dt: float = 1e-13, noise: str = "gaussian", dtype=None) -> Calibration:
-    """Find the current [A] whose switching probability is `target`, with an Optax loop on ln I.
+def calibrate(make_system: Callable[[Array], Macrospin], *, t_read: float, x0: float,
+              target: float = 0.5, n_trials: int = 512, key=None, log_width: float = 0.15,
+              steps: int = 40, learning_rate: float = 0.3, dt: float = 1e-13,
+              noise: str = "gaussian", dtype=None) -> Calibration:
+    """Find the value x > 0 of a drive parameter at which the switching probability is `target`.
 
-    `make_system(current)` builds the device driven by `current` [A]; `t_read` [s] must leave
-    the magnet time to settle after the pulse. Each step runs `n_trials` fixed-noise sLLG
-    trials; the loss (P - target)^2 uses a straight-through estimator:
+    `make_system(x)` builds the device for parameter value `x` (e.g. the write current [A] or
+    the pulse width [s]); P must grow with x. `t_read` [s] must leave the magnet time to settle
+    after the pulse. Each step runs `n_trials` fixed-noise sLLG trials and takes an Optax SGD
+    step on ln x with a straight-through estimator:
 
     - value: P, the fraction of trials switched at `t_read` (unbiased Monte Carlo);
-    - gradient: that of the logistic model dP/d ln I = 1 / (4 `log_width`) at P = 1/2,
+    - gradient: that of the logistic model dP/d ln x = 1 / (4 `log_width`) at P = 1/2,
       positive by construction.
 
-    This is Robbins–Monro stochastic approximation written as SGD with a decaying step (halved
-    every quarter of `steps`). The pathwise derivative of the soft probability is no substitute
-    here: measured on the 5a neuron it changes sign with the precession phase at the end of the
-    pulse (above ~80 µA for 0.5 ns) and decays to noise of either sign once trials settle.
-    The returned current averages the last quarter of the iterates.
+    This is Robbins–Monro stochastic approximation with a step halved every quarter of
+    `steps`. The pathwise derivative of the soft probability is no substitute here: measured
+    on the 5a neuron it changes sign with the precession phase at the end of the pulse (above
+    ~80 µA for 0.5 ns) and decays to noise of either sign once trials settle. The returned
+    value averages the last quarter of the iterates.
     """
     if not 0.0 < target < 1.0:
         raise ValueError(f"target = {target} is outside the allowed range (0, 1)")
-    if not current0 > 0:
-        raise ValueError(f"current0 = {current0} A must be > 0")
+    if not x0 > 0:
+        raise ValueError(f"x0 = {x0} must be > 0")
     if not log_width > 0:
         raise ValueError(f"log_width = {log_width} is outside the allowed range (0, inf)")
     key = jax.random.key(0) if key is None else key
 
     @jax.jit
-    def loss_fn(log_current):
-        m = final_states(make_system(jnp.exp(log_current)), n_trials=n_trials, key=key,
+    def loss_fn(log_x):
+        m = final_states(make_system(jnp.exp(log_x)), n_trials=n_trials, key=key,
                          t_read=t_read, dt=dt, noise=noise, dtype=dtype)
-        surrogate = log_current / (4.0 * log_width)
+        surrogate = log_x / (4.0 * log_width)
         p = hard_switching_probability(m) + surrogate - jax.lax.stop_gradient(surrogate)
         return (p - target) ** 2, p
 
@@ -155,7 +157,7 @@ def calibrate_current(make_system: Callable[[Array], Macrospin], *, t_read: floa
     schedule = optax.exponential_decay(learning_rate, transition_steps=max(1, steps // 4),
                                        decay_rate=0.5, staircase=True)
     optimiser = optax.sgd(schedule)
-    param = jnp.asarray(math.log(current0))
+    param = jnp.asarray(math.log(x0))
     state = optimiser.init(param)
     history = []
     for step in range(steps):
@@ -163,14 +165,22 @@ def calibrate_current(make_system: Callable[[Array], Macrospin], *, t_read: floa
         if not (np.isfinite(loss) and np.isfinite(grad)):
             raise FloatingPointError(f"non-finite loss or gradient at step {step}: "
                                      f"loss {loss}, gradient {grad}")
-        history.append(dict(step=step, current=float(jnp.exp(param)), probability=float(p),
+        history.append(dict(step=step, value=float(jnp.exp(param)), probability=float(p),
                             loss=float(loss)))
         updates, state = optimiser.update(grad, state)
         param = optax.apply_updates(param, updates)
-    tail = [h["current"] for h in history[-max(1, steps // 4):]]
-    current = float(np.exp(np.mean(np.log(tail))))
-    _, p = loss_fn(jnp.log(current))
-    return Calibration(current=current, probability=float(p), history=history)
+    tail = [h["value"] for h in history[-max(1, steps // 4):]]
+    value = float(np.exp(np.mean(np.log(tail))))
+    _, p = loss_fn(jnp.log(value))
+    return Calibration(value=value, probability=float(p), history=history)
+
+
+def calibrate_current(make_system: Callable[[Array], Macrospin], *, t_read: float,
+                      current0: float, **kwargs) -> Calibration:
+    """`calibrate` for the write current [A]: the I50 of the device (`make_system(current)`)."""
+    if not current0 > 0:
+        raise ValueError(f"current0 = {current0} A must be > 0")
+    return calibrate(make_system, t_read=t_read, x0=current0, **kwargs)
 
 
 # --- differentiable behavioural model ---------------------------------------------------------

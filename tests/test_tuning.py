@@ -23,7 +23,7 @@ def test_calibrated_current_is_i50_of_a_fresh_monte_carlo_sweep():
         t_read=T_READ, current0=50e-6, n_trials=n_cal, steps=30, noise="three_point",
         dtype=jnp.float32)
     # Fresh sweep (new key) around the calibrated current: log-logistic fit of I50.
-    grid = cal.current * np.array([0.7, 0.85, 1.0, 1.15, 1.3])
+    grid = cal.value * np.array([0.7, 0.85, 1.0, 1.15, 1.3])
     n = 600
     k = run_trials(MC, 1.2e-9, PULSE, np.repeat(grid, n), np.arange(len(grid) * n),
                    jax.random.key(12345)).reshape(len(grid), n).sum(1)
@@ -33,7 +33,7 @@ def test_calibrated_current_is_i50_of_a_fresh_monte_carlo_sweep():
     # se_P = 0.5 / sqrt(n_cal), i.e. se(ln I) = se_P / (dP/d ln I) = se_P * 4 * log_width.
     se_cal = 0.5 / np.sqrt(n_cal) * 4 * fit["width"]
     se = np.hypot(fit["x50_err"], se_cal)
-    assert abs(np.log(cal.current / i50)) < 3 * se, (cal.current, i50, se)
+    assert abs(np.log(cal.value / i50)) < 3 * se, (cal.value, i50, se)
 
 
 def test_design_respects_constraints_and_hits_target():
