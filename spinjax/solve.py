@@ -55,12 +55,15 @@ def _project(m: Vec3) -> Vec3:
 
 
 class Renormalised(dfx.AbstractWrappedSolver):
-    """Wraps a diffrax solver and projects each device's m back to |m| = 1 after every step.
+    """Wraps a diffrax solver and projects the state back to |m| = 1 after every step.
 
-    The state is a `Vec3` of per-device components.
+    `project` maps a state to its projection; it is a pytree (`jax.tree_util.Partial`) so it
+    may carry arrays, e.g. the cell mask of a micromagnetic mesh. Default: the macrospin
+    projection of a `Vec3` state.
     """
 
     solver: dfx.AbstractSolver
+    project: Callable = jtu.Partial(_project)
 
     @property
     def term_structure(self):
@@ -73,6 +76,11 @@ class Renormalised(dfx.AbstractWrappedSolver):
     @property
     def term_compatible_contr_kwargs(self):
         return self.solver.term_compatible_contr_kwargs
+
+    @property
+    def scan_kind(self):
+        # Read by diffrax.ForwardMode, which needs the wrapped solver built with "lax".
+        return getattr(self.solver, "scan_kind", None)
 
     def order(self, terms):
         return self.solver.order(terms)
@@ -89,7 +97,7 @@ class Renormalised(dfx.AbstractWrappedSolver):
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         y1, err, dense, state, result = self.solver.step(
             terms, t0, t1, y0, args, solver_state, made_jump)
-        return _project(y1), err, dense, state, result
+        return self.project(y1), err, dense, state, result
 
     def func(self, terms, t0, y0, args):
         return self.solver.func(terms, t0, y0, args)
