@@ -9,5 +9,6 @@ from .fields import (AbstractMicromagField, Demag, Exchange, InterfacialDMI,
                      UniaxialAnisotropy, Zeeman)
 from .llg import Micromagnet
 from .mesh import Mesh, disk_mask, ellipse_mask
+from .ovf import read_ovf, write_ovf
 from .solve import MicromagTrajectory, project, relax, run, run_thermal
 from .torques import AbstractMicromagTorque, SpinOrbitTorque, ZhangLiTorque
