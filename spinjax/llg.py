@@ -117,6 +117,31 @@ class Macrospin(eqx.Module):
         scale = 2.0 / (MU0 * self.magnet.Ms)
         return scale * (lam[1] - lam[0]), scale * (lam[2] - lam[0])
 
+    def equilibrium_states(self, key, n: int, direction=None) -> Float[Array, "n 3"]:
+        """`n` unit vectors drawn from the Boltzmann distribution around an easy direction.
+
+        Harmonic (small-angle) approximation, valid for Delta >> 1: the two tilts along the
+        stiffness eigenvectors are independent Gaussians of variance k_B T / (mu0 Ms V H_i)
+        (equipartition with the `stiffness_fields` H_1, H_2). This is the state of a device
+        that has sat at temperature T: an sLLG run started exactly on the axis needs ~one
+        `relaxation_time` before its fluctuations reach this spread.
+
+        **Arguments:** `key`, `n`; `direction`: a 3-vector on the side of the easy axis to
+        sample (default: the `easy_axis` as returned).
+
+        **Returns:** array (n, 3).
+        """
+        q = self._stiffness()
+        lam, vecs = jnp.linalg.eigh(q)
+        axis = vecs[:, 0]
+        if direction is not None:
+            axis = axis * jnp.sign(jnp.dot(axis, jnp.asarray(direction, axis.dtype)))
+        h = 2.0 * (lam[1:] - lam[0]) / (MU0 * self.magnet.Ms)
+        sigma = jnp.sqrt(K_B * self.temperature / (self.magnet.mu0_moment * h))
+        tilt = jax.random.normal(key, (n, 2), axis.dtype) * sigma[None, :]
+        m = (axis[None, :] + tilt[:, :1] * vecs[None, :, 1] + tilt[:, 1:] * vecs[None, :, 2])
+        return m / jnp.linalg.norm(m, axis=-1, keepdims=True)
+
     def critical_spin_current(self) -> Float[Array, ""]:
         """Zero-temperature instability threshold of the easy-axis state [A of spin current].
 

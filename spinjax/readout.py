@@ -40,7 +40,7 @@ class MagneticTunnelJunction(eqx.Module):
     def resistance(self, m, bias=0.0) -> Float[Array, "..."]:
         """R [Ohm] for unit magnetization `m` (array (..., 3)) at bias voltage `bias` [V]."""
         m = jnp.asarray(m)
-        cos_theta = jnp.sum(m * jnp.asarray(as_vec3(self.pinned).normalized().to_array()), -1)
+        cos_theta = m @ jnp.asarray(as_vec3(self.pinned).normalized().to_array(), m.dtype)
         tmr = self.tmr / (1.0 + (bias / self.v_half) ** 2)
         r_ap = self.r_parallel * (1.0 + tmr)
         cos2 = 0.5 * (1.0 + cos_theta)  # cos^2(theta/2)
