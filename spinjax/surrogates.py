@@ -70,3 +70,41 @@ def load_models(path) -> dict[tuple[float, float], SwitchingSigmoid]:
             pulse_width=e["pulse_ns"] * 1e-9, barrier_kT=e["delta"])
         for e in entries
     }
+
+
+class LeakySwitchingSigmoid(eqx.Module):
+    """Switching probability of a train of write pulses on a magnet that relaxes between them.
+
+    A leaky integrator in front of the single-pulse `SwitchingSigmoid`: pulse k (amplitude
+    I_k [A], start t_k [s], width t_pw = `single.pulse_width`) acts with the effective current
+
+        I_eff,k = I_k + carry * sum_{j<k} I_j exp(-(t_k - t_j - t_pw) / tau_leak),
+
+    i.e. a fraction `carry` of an earlier pulse's excitation is still there when the next
+    pulse starts right after it, and it decays with `tau_leak` (of the order of the magnet's
+    relaxation time) over the gap between them. The train switches with probability
+    P = 1 - prod_k (1 - P_single(I_eff,k)): independent trials for pulses far apart. Fitted
+    to sLLG Monte Carlo by `spinjax.devices.calibrate_leak`; differentiable in all leaves.
+
+    **Arguments:** `single`: the single-pulse `SwitchingSigmoid` (with its `pulse_width`);
+    `tau_leak` [s], > 0; `carry`: dimensionless, in (0, 1].
+    """
+
+    single: SwitchingSigmoid
+    tau_leak: Float[Array, ""]
+    carry: Float[Array, ""] = 1.0
+
+    def __check_init__(self):
+        check_range("tau_leak", self.tau_leak, low=0.0, unit="s")
+        check_range("carry", self.carry, low=0.0, high=1.0, high_inclusive=True)
+
+    def probability(self, amplitudes, starts) -> Float[Array, ""]:
+        """P(switched after the train) for pulses `amplitudes` [A] starting at `starts` [s]
+        (1-D arrays of equal length)."""
+        amplitudes = jnp.asarray(amplitudes)
+        starts = jnp.asarray(starts)
+        lag = starts[:, None] - starts[None, :]  # t_k - t_j
+        gap = jnp.maximum(lag - self.single.pulse_width, 0.0)
+        weight = jnp.where(lag > 0, self.carry * jnp.exp(-gap / self.tau_leak), 0.0)
+        i_eff = amplitudes + weight @ amplitudes
+        return 1.0 - jnp.prod(1.0 - self.single.probability(i_eff))

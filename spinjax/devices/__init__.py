@@ -6,3 +6,4 @@ Each device is an `eqx.Module` written for one device; batches come from array-v
 
 from .sot_neuron import (NeuronStep, SOTMTJNeuron, SurrogateCalibration, agreement,
                          calibrate_neuron)
+from .volatile_synapse import LeakCalibration, VolatileMTJSynapse, calibrate_leak
