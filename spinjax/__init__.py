@@ -2,6 +2,8 @@
 
 from . import constants, materials, noise, presets
 from ._vector import Vec3
+from .domainwall import (AbstractPinning, DomainWallStrip, HarmonicPinning, PeriodicPinning,
+                         WallTrajectory, solve_wall, solve_wall_thermal, wall_displacement)
 from .fields import AbstractField, ShapeAnisotropy, UniaxialAnisotropy, Zeeman
 from .geometry import AbstractGeometry, EllipticCylinder, Rectangle
 from .llg import Macrospin
