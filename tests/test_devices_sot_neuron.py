@@ -119,3 +119,20 @@ def test_bad_step_inputs():
         NEURON.train_firing_probability(30e-6, 3, 0.3e-9, jax.random.key(0), 8)
     with pytest.raises(ValueError, match=r"m has shape"):
         NEURON.step(jnp.zeros((3, 3)), jnp.zeros(4), jax.random.key(0))
+
+
+def test_read_does_not_disturb_the_neuron():
+    # The divider's read current (1 V over R_P + R_AP ≈ 3.7 MOhm: 0.27 µA) is ~0.2 % of the
+    # STT instability current of the P state (~140 µA at polarization 0.6), so a read (here a
+    # pessimistic 1 ns, current toward AP) flips none of 2000 neurons: the 95 % Wilson bound
+    # is then < 2e-3, and the Neel-Brown rate (t / 1 ns) exp(-Delta) ~ 6e-10 says it is
+    # immeasurably small. The same simulation does detect disturbs when the current is
+    # pushed beyond the threshold: at 3 I_c most reads flip the layer (measured 0.82).
+    neuron = SOTMTJNeuron(read_time=1e-9)
+    i_read, i_c = float(neuron.read_current()), float(neuron.critical_read_current())
+    assert 0.2e-6 < i_read < 0.35e-6 and i_read / i_c < 0.01
+    p, k, n = neuron.read_disturb_probability(jax.random.key(9), 2000)
+    assert k == 0
+    p_hot, _, _ = neuron.read_disturb_probability(jax.random.key(10), 500,
+                                                  read_current=3 * i_c)
+    assert p_hot > 0.6

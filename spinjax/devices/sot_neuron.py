@@ -29,7 +29,9 @@ from .._checks import check_range
 from ..readout import MagneticTunnelJunction, divider_read
 from ..statistics import fit_logistic, wilson_interval
 from ..surrogates import SwitchingSigmoid
-from ..waveforms import DEFAULT_RISE_TIME, Pulse
+from ..solve import simulate
+from ..torques import SlonczewskiTorque
+from ..waveforms import DEFAULT_RISE_TIME, Constant, Pulse
 from ._sot_mtj import PULSE_START, easy_axis_component, run_trains
 
 
@@ -208,6 +210,37 @@ class SOTMTJNeuron(eqx.Module):
                       jnp.arange(n_trials))
         k = int(np.sum(np.asarray(easy_axis_component(m) < 0)))
         return k / n_trials, k, n_trials
+
+    def read_current(self, m=presets.P_STATE) -> Float[Array, ""]:
+        """Current through the neuron MTJ during a read [A]: V / (R(m, V_bias) + R_ref)."""
+        v_node, _, _ = self.read(jnp.atleast_2d(jnp.asarray(m, float)))
+        return (self.read_voltage - v_node[0]) / self.junction.r_antiparallel
+
+    def read_disturb_probability(self, key, n_trials: int, polarization=0.6,
+                                 read_current=None):
+        """Monte Carlo probability that one read flips a neuron at rest in P [1].
+
+        The read current flows through the MTJ stack for `read_time` and exerts a Slonczewski
+        spin-transfer torque of spin polarization `polarization` from the pinned layer; the
+        worst case, current toward AP, is simulated together with the thermal field.
+        `read_current` [A] overrides the divider's (to map the disturb versus current).
+
+        **Returns:** `(p, k, n)`: fraction, count and trials.
+        """
+        current = self.read_current() if read_current is None else read_current
+        sot = presets.sot_mtj_neuron(thickness=self.thickness, temperature=self.temperature)
+        stt = SlonczewskiTorque(polarization, Constant(-jnp.asarray(current, float)),
+                                pinned=presets.P_STATE)
+        system = eqx.tree_at(lambda s: s.torques, sot, sot.torques + (stt,))
+        m0 = self.rest_states(jax.random.fold_in(key, 2**31 - 1), n_trials)
+        m = simulate(system, m0, t1=self.read_time, dt=self.dt, key=key).m
+        k = int(np.sum(np.asarray(easy_axis_component(m) < 0)))
+        return k / n_trials, k, n_trials
+
+    def critical_read_current(self, polarization=0.6) -> Float[Array, ""]:
+        """Zero-temperature STT instability current of the P state through the MTJ [A]:
+        the macrospin's critical spin current over the polarization (Sun 2000)."""
+        return self.macrospin().critical_spin_current() / polarization
 
     # --- energies ---------------------------------------------------------------------------
     def write_energy(self, current) -> Float[Array, "..."]:
