@@ -34,6 +34,9 @@ SWEEP_OPTIONS = [
     ("--dtype", "dtype", str, "float32 (default) or float64"),
     ("--noise", "noise", str,
      "thermal increments: gaussian (default) or three_point (weak order 2, ~3x faster)"),
+    ("--initial", "initial", str,
+     "start of each trial: P (exactly on the easy axis, default) or thermal (Boltzmann rest "
+     "state around P, as for a device that has sat at the temperature)"),
     ("--seed", "seed", int, "PRNG seed (default 0)"),
 ]
 

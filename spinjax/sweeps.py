@@ -58,6 +58,7 @@ class SweepConfig:
     relax_ns: float = 1.0
     dtype: str = "float32"
     noise: str = "gaussian"
+    initial: str = "P"
     seed: int = 0
 
     def __post_init__(self):
@@ -85,6 +86,8 @@ class SweepConfig:
             raise ValueError(f"dtype = {self.dtype!r} must be 'float32' or 'float64'")
         if self.noise not in ("gaussian", "three_point"):
             raise ValueError(f"noise = {self.noise!r} must be 'gaussian' or 'three_point'")
+        if self.initial not in ("P", "thermal"):
+            raise ValueError(f"initial = {self.initial!r} must be 'P' or 'thermal'")
 
     def thicknesses(self) -> list[float]:
         """Free-layer thickness of each barrier [m]."""
@@ -131,6 +134,25 @@ def _neuron(thickness, pulse_s, temperature):
         current=Pulse(0.0, width=pulse_s, start=PULSE_START))
 
 
+def initial_states(config: SweepConfig, system, trial_index, key):
+    """Start of each trial: exactly the P state (`initial = "P"`, shape (3,)), or a Boltzmann
+    rest state around P drawn from (`key`, trial index) (`initial = "thermal"`, (N, 3)).
+
+    A layer that has sat at temperature T is tilted by ~(2 Delta)^(-1/2) rad; from exactly P
+    the spin-orbit torque (proportional to the tilt) first waits for thermal kicks, which
+    shifts short-pulse switching curves to higher currents (tests/test_sweep_physics.py).
+    """
+    if config.initial == "P":
+        return jnp.array(presets.P_STATE)
+    init_key = jax.random.fold_in(key, 0x1B17)  # a stream apart from the thermal noise
+
+    def draw(i):
+        return system.equilibrium_states(jax.random.fold_in(init_key, i), 1,
+                                         direction=presets.P_STATE)[0]
+
+    return jax.vmap(draw)(jnp.asarray(trial_index))
+
+
 def run_trials(config: SweepConfig, thickness: float, pulse_s: float, currents_A, trial_index,
                key) -> np.ndarray:
     """Final m_y < 0 (switched) for trials with the given currents [A] and global indices."""
@@ -138,7 +160,8 @@ def run_trials(config: SweepConfig, thickness: float, pulse_s: float, currents_A
     batched, axes = vary(system, lambda s: s.torques[0].current.amplitude,
                          jnp.asarray(currents_A, config.dtype))
     t1 = PULSE_START + pulse_s + DEFAULT_RISE_TIME + config.relax_ns * 1e-9
-    traj = simulate(batched, jnp.array(presets.P_STATE), t1=t1, dt=config.dt_ps * 1e-12,
+    traj = simulate(batched, initial_states(config, system, trial_index, key), t1=t1,
+                    dt=config.dt_ps * 1e-12,
                     key=key, trial_index=jnp.asarray(trial_index), system_axes=axes,
                     dtype=config.dtype, noise=config.noise)
     return np.asarray(traj.m[:, 1] < 0.0)

@@ -76,3 +76,22 @@ def test_three_point_noise_gives_the_same_switching_statistics():
     pooled = 0.5 * (p["gaussian"] + p["three_point"])
     z = (p["gaussian"] - p["three_point"]) / np.sqrt(2 * pooled * (1 - pooled) / n)
     assert np.all(np.abs(z) < 3.5), (p, z)
+
+
+def test_thermal_rest_state_switches_more_easily_than_exact_p():
+    # A layer at rest at 300 K is tilted by ~(2 Delta)^(-1/2) = 0.15 rad; the spin-orbit torque
+    # acts on that tilt at once, while from exactly P it first waits for thermal kicks (the
+    # relaxation time is 0.77 ns, longer than the 0.5 ns pulse). At 60 µA (measured while
+    # writing the test: P ≈ 0.55 from rest, ≈ 0.10 from exactly P) the gap must exceed 0.2
+    # (> 5 standard errors with 400 trials each). Initial states are drawn per trial index,
+    # so a subset of trials reproduces the full run exactly.
+    thermal = SweepConfig(n_trials=200, relax_ns=0.5, initial="thermal")
+    currents = np.full(400, 60e-6)
+    index = np.arange(400)
+    exact = run_trials(CONFIG, 1.2e-9, 0.5e-9, currents, index, KEY).mean()
+    hot = run_trials(thermal, 1.2e-9, 0.5e-9, currents, index, KEY)
+    assert hot.mean() - exact > 0.2, (hot.mean(), exact)
+    part = run_trials(thermal, 1.2e-9, 0.5e-9, currents[100:164], index[100:164], KEY)
+    np.testing.assert_array_equal(part, hot[100:164])
+    with pytest.raises(ValueError, match="initial"):
+        SweepConfig(initial="random")
