@@ -82,7 +82,7 @@ def test_thermal_rest_state_switches_more_easily_than_exact_p():
     # A layer at rest at 300 K is tilted by ~(2 Delta)^(-1/2) = 0.15 rad; the spin-orbit torque
     # acts on that tilt at once, while from exactly P it first waits for thermal kicks (the
     # relaxation time is 0.77 ns, longer than the 0.5 ns pulse). At 60 µA (measured while
-    # writing the test: P ≈ 0.55 from rest, ≈ 0.10 from exactly P) the gap must exceed 0.2
+    # writing the test: P = 0.61 from rest, 0.17 from exactly P) the gap must exceed 0.2
     # (> 5 standard errors with 400 trials each). Initial states are drawn per trial index,
     # so a subset of trials reproduces the full run exactly.
     thermal = SweepConfig(n_trials=200, relax_ns=0.5, initial="thermal")
