@@ -7,3 +7,11 @@ Each device is an `eqx.Module` written for one device; batches come from array-v
 from .sot_neuron import (NeuronStep, SOTMTJNeuron, SurrogateCalibration, agreement,
                          calibrate_neuron)
 from .volatile_synapse import LeakCalibration, VolatileMTJSynapse, calibrate_leak
+from .irmen import (IRMENCell, IRMENSurrogate, ReadPulses, TransferCalibration,
+                    TransferStatistics, boltzmann_moments, calibrate_surrogate, response_times,
+                    transfer_monte_carlo)
+from .dw_neuron import (DWMStepNeuron, StepEvaluation, StepNeuronSurrogate, calibrate_step_neuron,
+                        hardest_case, resolution_monte_carlo)
+from .dw_synapse import (DWIFNeuron, DWSynapse, IFCalibration, IFStep, IFSurrogate,
+                         SynapseCalibration, SynapseSurrogate, calibrate_if_neuron,
+                         calibrate_synapse, einstein_diffusion)
