@@ -222,7 +222,7 @@ from spinjax import devices
 from spinjax.statistics import wilson_interval
 
 SMALL = os.environ.get("SPINJAX_SMALL") == "1"
-N = 100 if SMALL else 1000       # Monte Carlo trials per point
+N = 48 if SMALL else 1000        # Monte Carlo trials per point
 ENERGIES = {}                    # energy per operation of every device [J]
 """),
     ("md", """
@@ -253,7 +253,7 @@ come close together; spread apart, the magnetization relaxes between them (relax
 ~0.8 ns) and they act independently.
 """),
     ("code", """
-intervals = np.array([0.55, 0.7, 1.0, 1.5, 2.5, 5.0]) * 1e-9
+intervals = (np.array([0.55, 1.0, 5.0]) if SMALL else np.array([0.55, 0.7, 1.0, 1.5, 2.5, 5.0])) * 1e-9
 p_train = [neuron.train_firing_probability(30e-6, 3, dt, jax.random.key(10 + i), N)[0]
            for i, dt in enumerate(intervals)]
 p_one = neuron.firing_probability(30e-6, jax.random.key(9), N)[0][0]
@@ -317,7 +317,7 @@ ax.plot(fine * 1e6, scal.surrogate.probability(fine), label="surrogate")
 ax.set_xlabel("net input current (µA)"); ax.set_ylabel("P(write d2)"); ax.legend()
 plt.show()
 res = devices.resolution_monte_carlo([5, 10, 15, 20, 25, 30, 40], jax.random.key(4), variation=0.1,
-                                     n_trials=500 if SMALL else 4000)
+                                     n_trials=200 if SMALL else 4000)
 print("resolution dV_G (median, %):", np.round(100 * np.asarray(res["median"]), 1))
 cmp = step.cmos_comparison(n_inputs=25, dv=0.05, min_current=4e-6)
 print(f"energy/op {cmp['total'] * 1e15:.2f} fJ vs CMOS {cmp['cmos_energy'] * 1e12:.2f} pJ; "
@@ -350,7 +350,7 @@ ENERGIES["DW synapse: read (0.1 V, 1 ns)"] = float(syn.read_energy(0.5 * L))
 neu = devices.DWIFNeuron()
 a = 70e-6
 seqs = np.array([[a] * 4 + [0] * 4, [a, 0, 0, a, 0, 0, a, 0], [a] + [0] * 7, [0.0] * 8])
-n_if = 32 if SMALL else 256
+n_if = 16 if SMALL else 256
 out = neu.run(np.repeat(seqs, n_if, axis=0), jax.random.key(5))
 p_fire = np.asarray(out.fired).reshape(4, n_if, 8).any(axis=2).mean(axis=1)
 for name, p in zip(["4 pulses in a row", "3 pulses spread out", "one pulse", "no input"], p_fire):
@@ -369,7 +369,7 @@ makes it noisy, more so for short (low-barrier) magnets.
 cell = devices.IRMENCell()
 x = np.linspace(-1.5, 1.5, 13)
 data = devices.transfer_monte_carlo(cell, jax.random.key(6), lengths=np.array([17e-9, 60e-9]),
-                                    inputs=x, n_trials=64 if SMALL else 1000)
+                                    inputs=x, n_trials=32 if SMALL else 1000)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for i, length in enumerate(data.lengths):
     ax.errorbar(x, data.mean[i], yerr=data.std[i], fmt="o-", capsize=2,
