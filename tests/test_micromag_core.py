@@ -1,4 +1,5 @@
-"""Core finite-difference micromagnetics: fields, demag, DMI boundary, SP4, bad input.
+"""Core finite-difference micromagnetics: fields, demag, DMI boundary, bad input (SP4: see
+test_micromag_sp4.py).
 
 Tolerances are set by the discretization error of each check (stated per test), not by
 echoing the implementation.
@@ -241,38 +242,7 @@ def test_zhang_li_moves_a_wall_at_u_when_beta_equals_alpha():
                                rtol=2e-2)
 
 
-# --- muMAG standard problem 4 at reduced resolution -----------------------------------------
-def test_standard_problem_4_field_1_coarse():
-    # muMAG SP4 (https://www.ctcms.nist.gov/~rdm/std4/spec4.html) at 50 x 12 x 1 cells
-    # (10 x 10.4 x 3 nm, ~2 exchange lengths: coarse, as a regression anchor).
-    # Reference: mumax3's own regression test (mumax/3, test/standardproblem4.mx3, 128 x 32 x 1
-    # cells) asserts <m> = (0.96697, 0.12527, 0) for the relaxed s-state and
-    # <m>(1 ns) = (-0.98461, 0.12604, 0.04327) in field 1. The NIST submissions show <mx> of
-    # field 1 first crossing zero near 0.14 ns; our runs: 0.1397 ns here, 0.1388 ns at
-    # 100 x 25 cells (where <m>(1 ns) = (-0.98406, 0.13109, 0.04297)) and 0.1385 ns at
-    # 200 x 50 (<m>(1 ns) = (-0.98478, 0.12471, 0.04327); benchmarks/micromag_sp4.py).
-    # Tolerances: relaxed state 5e-3, final <m> 1e-2 (this coarse grid gives
-    # (-0.98408, 0.12530, 0.04540)), crossing time in [0.13, 0.15] ns.
-    mesh = Mesh((50, 12, 1), (500e-9 / 50, 125e-9 / 12, 3e-9))
-    s_state = relax(Micromagnet(mesh, MS, A_EX, 0.02, fields=(Exchange(), Demag())),
-                    mesh.uniform((1.0, 0.25, 0.1)))
-    base = Micromagnet(mesh, MS, A_EX, 0.02, fields=(Exchange(), Demag()))
-    np.testing.assert_allclose(base.mean_m(s_state), [0.96697, 0.12527, 0.0], atol=5e-3)
-    field_1 = jnp.array([-24.6e-3, 4.3e-3, 0.0]) / MU0
-    system = Micromagnet(mesh, MS, A_EX, 0.02, fields=(Exchange(), Demag(), Zeeman(field_1)))
-    ts = jnp.linspace(0.0, 1e-9, 401)
-    traj = run(system, s_state, 1e-9, ts)
-    mx = np.asarray(traj.m_mean[:, 0])
-    i = int(np.argmax(mx < 0))
-    assert i > 0
-    t_cross = float(ts[i - 1] + (ts[i] - ts[i - 1]) * mx[i - 1] / (mx[i - 1] - mx[i]))
-    assert 0.13e-9 < t_cross < 0.15e-9, t_cross
-    np.testing.assert_allclose(traj.m_mean[-1], [-0.98461, 0.12604, 0.04327], atol=1e-2)
-    # The saved means come from the solver's (unprojected) dense output: equal to the final,
-    # projected state to the solver tolerance.
-    np.testing.assert_allclose(system.mean_m(traj.m), traj.m_mean[-1], rtol=0, atol=1e-7)
-    norms = jnp.sum(traj.m**2, axis=0)
-    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)
+# muMAG standard problem 4 (fields 1 and 2, reduced resolution): tests/test_micromag_sp4.py.
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -98,17 +98,13 @@ def dipole_tensor(x, y, z, dx, dy, dz):
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def demag_kernel(shape, cell, far_cells=FAR_CELLS):
-    """FFT of the zero-padded Newell kernel for a grid `shape` of cells `cell` [m].
+def _padded(shape):
+    return tuple(1 if n == 1 else 2 * n for n in shape)
 
-    **Returns:** numpy complex128 array of shape (6, Px, Py, Pz) except that the last of
-    `fft_axes(shape)` is halved to P // 2 + 1: the `rfftn` over those axes of the kernel on the
-    padded grid (Px, Py, Pz) = (2 nx, 2 ny, 2 nz), or 1 on an axis with a single cell (not
-    transformed). Components ordered (xx, yy, zz, xy, xz, yz). Read-only; cached per
-    (shape, cell, far_cells).
-    """
-    padded = tuple(1 if n == 1 else 2 * n for n in shape)
+
+def _kernel_space(shape, cell, far_cells):
+    """The six components of N on the padded grid, in wrap-around order (0, 1, ..., -1)."""
+    padded = _padded(shape)
     offs = []
     for n, p, d in zip(shape, padded, cell):
         idx = np.arange(p)
@@ -120,10 +116,58 @@ def demag_kernel(shape, cell, far_cells=FAR_CELLS):
     if not near.all():
         far = dipole_tensor(x, y, z, *cell)
         comps = [np.where(near, a, b) for a, b in zip(comps, far)]
+    return comps
+
+
+@functools.lru_cache(maxsize=16)
+def demag_kernel(shape, cell, far_cells=FAR_CELLS):
+    """FFT of the zero-padded Newell kernel for a grid `shape` of cells `cell` [m].
+
+    **Returns:** numpy complex128 array of shape (6, Px, Py, Pz) except that the last of
+    `fft_axes(shape)` is halved to P // 2 + 1: the `rfftn` over those axes of the kernel on the
+    padded grid (Px, Py, Pz) = (2 nx, 2 ny, 2 nz), or 1 on an axis with a single cell (not
+    transformed). Components ordered (xx, yy, zz, xy, xz, yz). Read-only; cached per
+    (shape, cell, far_cells).
+    """
+    comps = _kernel_space(shape, cell, far_cells)
     axes = fft_axes(shape)
     kernel = np.stack([np.fft.rfftn(c, axes=axes) for c in comps])
     kernel.setflags(write=False)
     return kernel
+
+
+@functools.lru_cache(maxsize=16)
+def kernel_spectrum(shape, cell, far_cells, dtype):
+    """The demag kernel's spectrum in the layout `Demag.field` uses (private helper).
+
+    Same convolution as `demag_kernel`, with two exact simplifications:
+
+    - the kernel on the padded grid is set to zero at the offsets +-n (index n of an axis of
+      2n points), which the cropped convolution never uses (source and target offsets lie in
+      (-n, n)). The kernel is then even or odd along every axis (N_xx even in x, y, z; N_xy
+      odd in x and y, even in z; ...), so each component's spectrum is real: stored as
+      `dtype` (float32 or float64), half the memory and a third of the arithmetic of a
+      complex product;
+    - on a single-layer grid (nz = 1) N_xz and N_yz vanish identically (odd in z, evaluated
+      at z = 0); their stencil sums are rounding noise (~1e-12 of N_zz) and are dropped.
+
+    **Returns:** `(spectrum, components)`: a read-only numpy array (k, *S) with S the
+    half-spectrum shape over `fft_axes(shape)` only (single-cell axes squeezed out), and the
+    tuple of the k kept component indices into (xx, yy, zz, xy, xz, yz).
+    """
+    comps = _kernel_space(shape, cell, far_cells)
+    padded = _padded(shape)
+    for c in comps:
+        for a, (n, p) in enumerate(zip(shape, padded)):
+            if p == 2 * n:
+                c[(slice(None),) * a + (n,)] = 0.0
+    keep = (0, 1, 2, 3) if shape[2] == 1 else (0, 1, 2, 3, 4, 5)
+    axes = fft_axes(shape)
+    squeeze = tuple(a for a in range(3) if a not in axes)
+    spec = np.stack([np.fft.rfftn(comps[i], axes=axes).real.squeeze(squeeze) for i in keep])
+    spec = spec.astype(dtype)
+    spec.setflags(write=False)
+    return spec, keep
 
 
 def fft_axes(shape):

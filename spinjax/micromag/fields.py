@@ -31,7 +31,7 @@ from .._checks import check_finite
 from ..constants import MU0
 from ..waveforms import AbstractWaveform, Constant
 from ._ops import as_field, bonds, cross, dot, shift_next, shift_prev
-from .demag_kernel import FAR_CELLS, demag_kernel, fft_axes
+from .demag_kernel import FAR_CELLS, fft_axes, kernel_spectrum
 
 
 class AbstractMicromagField(eqx.Module):
@@ -54,6 +54,24 @@ def _weights(magnet, m):
     return magnet.mesh.weights(m.dtype)
 
 
+def _neumann_laplacian(m, mesh):
+    # The masked stencil of `Exchange.field` for a mesh without mask: every bond inside the
+    # grid is present, so per axis the Laplacian is the difference of the forward differences,
+    # (m[i+1] - m[i]) - (m[i] - m[i-1]), with zero flux through the grid's end faces. Axes of
+    # a single cell carry no bond and are skipped.
+    lap = None
+    for axis, (n, d) in enumerate(zip(mesh.shape, mesh.cell)):
+        if n == 1:
+            continue
+        ax = axis + 1
+        diff = jnp.diff(m, axis=ax)
+        pad_next, pad_prev = [(0, 0)] * m.ndim, [(0, 0)] * m.ndim
+        pad_next[ax], pad_prev[ax] = (0, 1), (1, 0)
+        term = (jnp.pad(diff, pad_next) - jnp.pad(diff, pad_prev)) * (1.0 / d**2)
+        lap = term if lap is None else lap + term
+    return jnp.zeros_like(m) if lap is None else lap
+
+
 class Exchange(AbstractMicromagField):
     """Heisenberg exchange with stiffness `magnet.A` [J/m].
 
@@ -63,6 +81,8 @@ class Exchange(AbstractMicromagField):
     """
 
     def field(self, m, t, magnet):
+        if magnet.mesh.mask is None:
+            return (2.0 * magnet.A / (MU0 * magnet.Ms)) * _neumann_laplacian(m, magnet.mesh)
         w = _weights(magnet, m)
         lap = jnp.zeros_like(m)
         for axis, d in enumerate(magnet.mesh.cell):
@@ -225,6 +245,48 @@ class InterfacialDMI(AbstractMicromagField):
         return e
 
 
+# Zero-padded FFT convolution over the grid axes 1..k of a (3, n_1, ..., n_k) array. Padding
+# is applied per axis as that axis is transformed, and the inverse crops per axis right after
+# its transform, so no transform runs over rows that only hold padding (the forward real FFT
+# along the last axis sees n_{k-1} rows, not 2 n_{k-1}; likewise the inverse). Each transform
+# runs along the array's last (contiguous) axis, the axes being rotated there by swapaxes:
+# measured on a 2-core CPU for a (3, 200, 50) film, forward + inverse take ~0.65-0.85 of
+# `rfftn`/`irfftn` over the padded grid (which transform the leading axes in place).
+def _pad_size(n):
+    return 1 if n == 1 else 2 * n
+
+
+def _fft_swaps(k):
+    # (grid axis, array position swapped with the last one) for each complex transform.
+    order, swaps = list(range(k)), []
+    for g in reversed(range(k - 1)):
+        p = order.index(g) + 1
+        order[p - 1], order[k - 1] = order[k - 1], order[p - 1]
+        swaps.append((g, p))
+    return swaps, order
+
+
+def _fft_order(k):
+    """Grid axis held at array positions 1..k of the spectrum `_padded_fft` returns."""
+    return _fft_swaps(k)[1]
+
+
+def _padded_fft(x):
+    k = x.ndim - 1
+    f = jnp.fft.rfft(x, n=_pad_size(x.shape[k]), axis=k)
+    grid = x.shape[1:]
+    for g, p in _fft_swaps(k)[0]:
+        f = jnp.fft.fft(jnp.swapaxes(f, p, k), n=_pad_size(grid[g]), axis=k)
+    return f
+
+
+def _padded_ifft(f, grid):
+    k = len(grid)
+    for g, p in reversed(_fft_swaps(k)[0]):
+        f = jnp.swapaxes(jnp.fft.ifft(f, axis=k)[..., :grid[g]], p, k)
+    return jnp.fft.irfft(f, n=_pad_size(grid[-1]), axis=k)[..., :grid[-1]]
+
+
 class Demag(AbstractMicromagField):
     """Demagnetizing (stray) field by zero-padded FFT convolution with the Newell tensor.
 
@@ -246,20 +308,30 @@ class Demag(AbstractMicromagField):
 
     def field(self, m, t, magnet):
         mesh = magnet.mesh
-        kernel = demag_kernel(mesh.shape, mesh.cell, float(self.far_cells))
         axes = fft_axes(mesh.shape)
-        sizes = [2 * mesh.shape[a] for a in axes]
-        fft_ax = [a + 1 for a in axes]
-        mag = m * (magnet.Ms * _weights(magnet, m))[None]
-        mk = jnp.fft.rfftn(mag, s=sizes, axes=fft_ax)
-        k = jnp.asarray(kernel, mk.dtype)
-        kxx, kyy, kzz, kxy, kxz, kyz = (k[i] for i in range(6))
-        hk = jnp.stack([kxx * mk[0] + kxy * mk[1] + kxz * mk[2],
-                        kxy * mk[0] + kyy * mk[1] + kyz * mk[2],
-                        kxz * mk[0] + kyz * mk[1] + kzz * mk[2]])
-        h = jnp.fft.irfftn(hk, s=sizes, axes=fft_ax)
-        nx, ny, nz = mesh.shape
-        return -h[:, :nx, :ny, :nz] * _weights(magnet, m)[None]
+        grid = tuple(mesh.shape[a] for a in axes)
+        # Real spectrum of the kernel (see `demag_kernel.kernel_spectrum`), cached per
+        # (shape, cell, far_cells, dtype), in the axis order `_padded_fft` leaves.
+        spec, comps = kernel_spectrum(mesh.shape, mesh.cell, float(self.far_cells),
+                                      np.dtype(jnp.real(m).dtype).name)
+        order = _fft_order(len(grid))
+        spec = np.transpose(spec, (0,) + tuple(1 + g for g in order))
+        w = None if mesh.mask is None else _weights(magnet, m)
+        ms = magnet.Ms if w is None else magnet.Ms * w[None]
+        # Single-cell axes are squeezed out: a film costs 2D transforms of (3, nx, ny).
+        mk = _padded_fft((m * ms).reshape((3,) + grid))
+        k = dict(zip(comps, jnp.asarray(spec)))
+
+        def total(*pairs):  # sum of N_i * M_j over the kernel components that are kept
+            terms = [k[i] * mk[j] for i, j in pairs if i in k]
+            return sum(terms[1:], terms[0])
+
+        # N ordered (xx, yy, zz, xy, xz, yz) = (0, 1, 2, 3, 4, 5).
+        hk = jnp.stack([total((0, 0), (3, 1), (4, 2)),
+                        total((3, 0), (1, 1), (5, 2)),
+                        total((4, 0), (5, 1), (2, 2))])
+        h = _padded_ifft(hk, grid).reshape(m.shape)
+        return -h if w is None else -h * w[None]
 
     def energy_density(self, m, t, magnet):
         return -0.5 * MU0 * magnet.Ms * dot(m, self.field(m, t, magnet))
