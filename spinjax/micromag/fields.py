@@ -129,12 +129,12 @@ class UniaxialAnisotropy(AbstractMicromagField):
 
     def field(self, m, t, magnet):
         u = self._u(m.dtype)
-        mu = jnp.sum(m * u, axis=0)
+        mu = dot(m, u)  # written out: jnp.sum over axis 0 compiles ~50x slower on CPU
         ku = jnp.broadcast_to(self.Ku, mu.shape)
         return (2.0 / (MU0 * magnet.Ms)) * (ku * mu)[None] * u
 
     def energy_density(self, m, t, magnet):
-        mu = jnp.sum(m * self._u(m.dtype), axis=0)
+        mu = dot(m, self._u(m.dtype))
         return -jnp.broadcast_to(self.Ku, mu.shape) * mu**2
 
 

@@ -32,12 +32,13 @@ from jaxtyping import Array, Float
 
 from .._checks import is_concrete
 from ..solve import TIME_UNIT, Renormalised
+from ._ops import dot
 from .llg import Micromagnet
 
 
 def project(m, weights):
     """Normalise m (3, nx, ny, nz) to unit length in magnetic cells, zero elsewhere."""
-    n2 = jnp.sum(m * m, axis=0)
+    n2 = dot(m, m)  # written out: jnp.sum over axis 0 compiles ~10x slower on CPU
     inside = weights > 0
     return m * (jax.lax.rsqrt(jnp.where(inside, n2, 1.0)) * inside.astype(m.dtype))[None]
 
