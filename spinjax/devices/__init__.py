@@ -15,3 +15,4 @@ from .dw_neuron import (DWMStepNeuron, StepEvaluation, StepNeuronSurrogate, cali
 from .dw_synapse import (DWIFNeuron, DWSynapse, IFCalibration, IFStep, IFSurrogate,
                          SynapseCalibration, SynapseSurrogate, calibrate_if_neuron,
                          calibrate_synapse, einstein_diffusion)
+from .sot_family import (FamilyCalibration, SOTNeuronFamily, calibrate_neuron_family, fit_family)
