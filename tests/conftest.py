@@ -7,3 +7,29 @@ import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def run_notebook(monkeypatch):
+    """Execute notebooks/<name> end to end at small size (SPINJAX_SMALL=1); fail on any
+    error output. Each notebook has its own test file so that pytest-xdist (--dist
+    loadfile) spreads them over the workers."""
+    from pathlib import Path
+
+    def run(name):
+        nbformat = pytest.importorskip("nbformat")
+        nbclient = pytest.importorskip("nbclient")
+        monkeypatch.setenv("SPINJAX_SMALL", "1")
+        monkeypatch.delenv("XLA_FLAGS", raising=False)
+        monkeypatch.setenv("MPLBACKEND", "Agg")
+        path = Path(__file__).parent.parent / "notebooks" / name
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=900, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+        errors = [o for c in nb.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert not errors
+    return run
