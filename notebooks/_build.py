@@ -392,9 +392,390 @@ for name, e in ENERGIES.items():
 ]
 
 
+SNN_STDP = [
+    ("md", """
+# Spiking networks with on-chip STDP on stochastic MTJ neurons
+
+The source papers' central system (physics.md 7): a layer of stochastic SOT-MTJ spiking neurons
+fed by a crossbar of 4-bit spintronic synapses learns digits **without labels** by
+spike-timing-dependent plasticity, with lateral inhibition and homeostasis (Diehl & Cook 2015).
+Everything is in `spinjax.networks` (`SpikingLayer`, `STDP`, `MultiLevelSynapses`,
+`BinaryMTJSynapses`, `MTJSpikingNeuron`, ...): a `lax.scan` over time steps, `vmap` over images
+and network replicas, device energies per operation.
+
+Set `SPINJAX_SMALL=1` for a fast run (used in CI).
+"""),
+    ("code", """
+import os
+import jax, jax.numpy as jnp, numpy as np
+import matplotlib.pyplot as plt
+from spinjax import networks as nets
+
+SMALL = os.environ.get("SPINJAX_SMALL") == "1"
+N_TRAIN = 24 if SMALL else 100          # training images of 0 and 1 (the source network: 100)
+N_TEST = 24 if SMALL else 200           # SMALL: same count as training, one compiled batch
+split = nets.mnist5000(flatten=True, seed=0)
+m, mt = split.y_train <= 1, split.y_test <= 1
+x_tr, y_tr = split.x_train[m][:N_TRAIN], split.y_train[m][:N_TRAIN]
+x_te, y_te = split.x_test[mt][:N_TEST], split.y_test[mt][:N_TEST]
+"""),
+    ("md", """
+## 1. The plasticity rule and the synapses
+
+Pair-based STDP with traces (Table II: eta = 0.03 / 0.01, tau = 4.5 / 5 steps), multiplicative
+(soft bounds). `simulate_pairs` runs the engine's online rule on given spike trains; the curve
+it produces is the configured exponential. Synapses are 4-bit (16 conductance levels between
+1/3.7 MΩ and 20/3.7 MΩ), changes rounded stochastically to whole levels, or single-bit MTJs
+that switch with the probability the curve asks for.
+"""),
+    ("code", """
+stdp = nets.STDP()
+dts = np.arange(-15, 16)
+measured = []
+for dt in dts:
+    pre = np.zeros((40, 1), bool); post = np.zeros((40, 1), bool)
+    pre[20, 0] = True; post[20 + dt, 0] = True
+    measured.append(float(nets.simulate_pairs(stdp, pre, post, jnp.full((1, 1), 0.5))[0, 0]) - 0.5)
+fig, ax = plt.subplots(1, 2, figsize=(10, 3))
+ax[0].plot(dts, measured, "o", label="engine (simulate_pairs)")
+ax[0].plot(dts, stdp.curve(dts, 0.5), "-", label="configured curve")
+ax[0].set_xlabel("t_post - t_pre [steps]"); ax[0].set_ylabel("dw"); ax[0].legend()
+syn = nets.MultiLevelSynapses()
+w = syn.init(jax.random.key(0), (2000,), 1.0)
+ax[1].hist(np.asarray(syn.conductance(w)) * 1e6, bins=60)
+ax[1].set_xlabel("synapse conductance [µS] (4-bit levels)")
+print("one-level programming energy of the 5c DW synapse:", float(nets.dw_level_energy()), "J")
+"""),
+    ("md", """
+## 2. The source network: 9 neurons learn 0 and 1
+
+Table II: input spike probability up to 0.064 per step, 340 steps of 0.5 ns per image,
+post-synaptic pulses of 50 steps, inhibition for 50 steps; R_max 3.7 MΩ, ratio 20, neuron heavy
+metal 400 Ω (its finite conductance loads the columns). Homeostasis: an adaptive threshold
+(an opposing bias current, +0.05 µA per spike), input scaling (an image with < 5 spikes is shown
+again with a 1.25x row voltage) and weight normalisation. STDP is programmed online, event by
+event. The maximum switching probability of any neuron falls and the weights specialise.
+"""),
+    ("code", """
+layer = nets.SpikingLayer(row_voltage=0.25, homeostasis=nets.Homeostasis(theta_plus=0.05e-6),
+                          column_mean=0.1, min_spikes=5)
+state = layer.init(jax.random.key(0), 784, 9)
+state, hist = nets.train_stdp(layer, state, x_tr, jax.random.key(1), chunk=N_TRAIN)
+labels = nets.assign_labels(nets.respond(layer, state, x_tr, jax.random.key(2)).counts, y_tr, 2)
+fig, ax = plt.subplots(1, 10, figsize=(16, 2))
+for j in range(9):
+    ax[j].imshow(np.asarray(state.w[:, j]).reshape(28, 28), cmap="hot", vmin=0, vmax=1)
+    ax[j].set_title(f"neuron {j}: '{labels[j]}'"); ax[j].axis("off")
+ax[9].plot(hist.max_p, ".-"); ax[9].set_xlabel("image"); ax[9].set_title("max P_sw")
+plt.show()
+print("homeostatic offsets theta [µA]:", np.round(np.asarray(state.theta) * 1e6, 2))
+"""),
+    ("md", """
+## 3. Test-time spiking
+
+Plasticity off, thresholds fixed. For a shown digit, the neurons labelled with its class fire,
+the others stay mostly silent (lateral inhibition); classification is the vote of the labelled
+neurons.
+"""),
+    ("code", """
+test = nets.respond(layer, state, x_te, jax.random.key(3))
+pred = nets.classify(test.counts, labels, 2)
+print(f"test accuracy on {len(y_te)} zeros and ones: {np.mean(pred == y_te):.3f}")
+for c in (0, 1):
+    print(f"mean spikes per neuron for a '{c}':", test.counts[y_te == c].mean(0).round(1))
+present = jax.jit(lambda s, im, k: layer.present(s, im, k, record=True))
+fig, ax = plt.subplots(1, 2, figsize=(12, 2.5))
+for a, c in zip(ax, (0, 1)):
+    i = int(np.flatnonzero(y_te == c)[0])
+    _, rec = present(state, jnp.asarray(x_te[i]), jax.random.key(10 + c))
+    t, n = np.nonzero(np.asarray(rec.spikes))
+    a.plot(t, n, "|", ms=12); a.set_ylim(-0.5, 8.5); a.set_yticks(range(9))
+    a.set_yticklabels([f"{j}:'{labels[j]}'" for j in range(9)])
+    a.set_xlabel("time step"); a.set_title(f"a '{c}' is shown")
+plt.show()
+"""),
+    ("md", """
+## 4. Energy per image
+
+Neuron: write I^2 R_HM t_PW every step, divider read, 150 µA reset after each spike (5a).
+Synapses: Joule heat sum G (V_i - V_j)^2 t of the crossbar during the row pulses (finite
+neuron conductance). Programming: whole-level moves of the DW synapse (5c) at 1 ns.
+"""),
+    ("code", """
+for name, e in [("neuron (write/read/reset)", hist.energy_neuron), ("synapse read", hist.energy_read),
+                ("STDP programming", hist.energy_program)]:
+    print(f"training, {name:<28} {np.mean(e):.3e} J per image")
+print(f"test, total                          {np.mean(test.energy):.3e} J per image")
+print(f"simulated time per image: {float(layer.image_time()) * 1e9:.0f} ns")
+"""),
+    ("md", """
+## 5. Probabilistic single-bit MTJ synapses versus 4-bit ones
+
+The same network with `BinaryMTJSynapses`: a synapse is either 1/3.7 MΩ or 20/3.7 MΩ, and STDP
+sets the probability that one programming pulse switches it. The pulse current is the one
+whose switching probability is the requested one on the MTJ's sigmoid, so every attempt costs
+I(P)^2 R_HM t_PW.
+"""),
+    ("code", """
+results = {"4-bit": (np.mean(pred == y_te), float(np.mean(hist.energy_program)))}   # section 2
+print(f"4-bit      accuracy {results['4-bit'][0]:.3f}   programming energy {results['4-bit'][1]:.3e} J per image")
+for name, syn in [("1-bit MTJ", nets.BinaryMTJSynapses(p_scale=3.0))]:
+    lay = nets.SpikingLayer(synapses=syn, row_voltage=0.25, column_mean=0.1, min_spikes=5,
+                            homeostasis=nets.Homeostasis(theta_plus=0.05e-6))
+    st, h = nets.train_stdp(lay, lay.init(jax.random.key(0), 784, 9), x_tr, jax.random.key(1),
+                            chunk=N_TRAIN, progress=False)
+    lab = nets.assign_labels(nets.respond(lay, st, x_tr, jax.random.key(2)).counts, y_tr, 2)
+    acc = np.mean(nets.classify(nets.respond(lay, st, x_te, jax.random.key(3)).counts, lab, 2) == y_te)
+    results[name] = (acc, float(np.mean(h.energy_program)))
+    print(f"{name:<10} accuracy {acc:.3f}   programming energy {results[name][1]:.3e} J per image")
+"""),
+    ("md", """
+## 6. MNIST-5000, 10 classes
+
+The full experiment (100 / 225 / 400 neurons, seeds, stratified 80/20 split) is a script:
+
+    python benchmarks/snn_mnist.py --neurons 100 225 400 --seeds 0 1 2
+    python benchmarks/snn_speed.py
+
+Here, at full size only, one short run: 100 neurons, 1000 training images, STDP programmed once
+per image (`plasticity="image"`), input normalisation and a resting threshold offset.
+"""),
+    ("code", """
+if not SMALL:
+    lay = nets.SpikingLayer(row_voltage=0.25, column_mean=0.1, min_spikes=5, input_total=100.0,
+                            homeostasis=nets.Homeostasis(theta_plus=0.1e-6, theta_rest=25e-6),
+                            stdp=nets.STDP(eta_plus=0.2, eta_minus=0.067, offset=0.1),
+                            plasticity="image")
+    st, _ = nets.train_stdp(lay, lay.init(jax.random.key(0), 784, 100), split.x_train[:1000],
+                            jax.random.key(1))
+    lab = nets.assign_labels(nets.respond(lay, st, split.x_train[:1000], jax.random.key(2)).counts,
+                             split.y_train[:1000], 10)
+    r = nets.respond(lay, st, split.x_test, jax.random.key(3))
+    print("10-class test accuracy:", np.mean(nets.classify(r.counts, lab, 10) == split.y_test))
+"""),
+]
+
+
+CROSSBAR_COOPTIMIZATION = [
+    ("md", """
+# Device–weight co-optimisation of a crossbar network
+
+Weights and device parameters trained together with Optax (`spinjax.networks.cooptimize`):
+the SOT-MTJ neuron's free-layer thickness (barrier, switching threshold and steepness through
+the calibrated `SOTNeuronFamily`), its write pulse width, the crossbar read voltage dV, and
+the IRMEN magnet length, each a sigmoid-reparametrised leaf kept inside its calibrated range.
+The loss is cross-entropy + lambda x (energy per inference / reference energy); sweeping
+lambda gives the accuracy–energy trade-off for the default devices (1.2 nm, 0.5 ns, 50 mV:
+only the weights train) and for co-optimised devices. Then: accuracy versus the number of
+stochastic time steps T, and an IRMEN network versus weight bits and magnet length.
+
+Everything is evaluated on the held-out test split. `SPINJAX_SMALL=1` (CI) runs a small,
+fast version on scikit-learn's 8x8 digits; the full MNIST-5000 numbers come from
+`benchmarks/crossbar_cooptimization.py` and `benchmarks/irmen_cenn.py` (plotted at the end
+when their JSON files are present).
+"""),
+    ("code", """
+import json, os, time
+from pathlib import Path
+import equinox as eqx
+import jax, jax.numpy as jnp, numpy as np
+import matplotlib.pyplot as plt
+from spinjax.circuits import CrossbarArray
+from spinjax.networks import (IRMENNeuron, StochasticMTJNeuron, digits, evaluate, mlp, train)
+from spinjax.networks.cooptimize import (CoDesign, compare_fronts, cooptimize,
+                                         evaluate_codesign, pareto_front)
+
+SMALL = os.environ.get("SPINJAX_SMALL") == "1"
+HIDDEN = 16 if SMALL else 32
+PRE_EPOCHS = 4 if SMALL else 15
+EPOCHS = 2 if SMALL else 8
+LAMS = [0.3, 1.0] if SMALL else [0.0, 0.1, 0.3, 1.0, 3.0]
+T = 8
+split = digits(seed=0)
+print(len(split.x_train), "training and", len(split.x_test), "held-out test digits")
+t_start = time.perf_counter()
+"""),
+    ("md", """
+## 1. The co-design: a crossbar MLP of stochastic SOT-MTJ neurons with trainable devices
+
+`CoDesign.create` wraps the network built for the default devices; the neurons' input stages
+(current-mirror gain, bias) stay as matched to the default devices. The energy per inference
+is T times the expected energy of one step, by term.
+"""),
+    ("code", """
+net = mlp((64, HIDDEN, 10), key=jax.random.key(0), neuron=StochasticMTJNeuron.from_family(),
+          crossbar=CrossbarArray(bits=4), input_shape=(8, 8), init_scale=3.0)
+model0 = CoDesign.create(net, n_steps=T)
+print({k: float(v) for k, v in model0.devices.values().items()})
+terms = {k: float(jnp.mean(v)) for k, v in model0.energy_terms(split.x_train[:256]).items()}
+E_REF = sum(terms.values())
+print("energy per inference (untrained, default devices) [fJ]:",
+      {k: round(v * 1e15, 2) for k, v in terms.items()})
+"""),
+    ("md", """
+## 2. Accuracy–energy Pareto fronts
+
+Pre-train the weights at lambda = 0 on the default devices, then for each lambda fine-tune
+(a) the weights only and (b) weights and devices, with the same seeds and epochs.
+Accuracy: the stochastic network over T steps (every neuron sampled each step).
+"""),
+    ("code", """
+pre, _ = cooptimize(model0, split.x_train, split.y_train, key=jax.random.key(1), lam=0.0,
+                    energy_reference=E_REF, epochs=PRE_EPOCHS, train_devices=False)
+KEY = jax.random.key(7)
+points = {"default": [evaluate_codesign(pre, split.x_test, split.y_test, key=KEY)],
+          "co-opt": []}
+models = {}
+for lam in LAMS:
+    for kind, td in (("default", False), ("co-opt", True)):
+        m, _ = cooptimize(pre, split.x_train, split.y_train, key=jax.random.key(2), lam=lam,
+                          energy_reference=E_REF, epochs=EPOCHS, train_devices=td)
+        r = evaluate_codesign(m, split.x_test, split.y_test, key=KEY)
+        points[kind].append(r | {"lam": lam})
+        models[kind, lam] = m
+        print(f"{kind:8s} lam={lam:<4g} accuracy {r['accuracy']:.3f}  "
+              f"energy {r['energy'] * 1e12:.3f} pJ  ",
+              {k: f"{v:.3g}" for k, v in r["devices"].items()})
+"""),
+    ("code", """
+fig, ax = plt.subplots(figsize=(6, 4))
+for kind, marker in (("default", "o"), ("co-opt", "s")):
+    e = np.array([p["energy"] for p in points[kind]]) * 1e12
+    a = np.array([p["accuracy"] for p in points[kind]])
+    ax.scatter(e, a, marker=marker, alpha=0.5)
+    front = pareto_front(e, a)
+    ax.plot(e[front], a[front], marker=marker, label=f"{kind} devices (front)")
+ax.set_xscale("log"); ax.set_xlabel("energy per inference [pJ]")
+ax.set_ylabel(f"test accuracy (stochastic, T = {T})"); ax.legend(); ax.grid(alpha=0.3)
+plt.show()
+ea = lambda ps: [(p["energy"], p["accuracy"]) for p in ps]
+for c in compare_fronts(ea(points["default"]), ea(points["co-opt"])):
+    print(f"default {c['energy'] * 1e12:.3f} pJ / {c['accuracy']:.3f}: co-opt energy ratio at "
+          f">= accuracy {c['energy_ratio']}, accuracy gain at <= energy {c['accuracy_gain']}")
+"""),
+    ("md", """
+## 3. Accuracy versus the number of time steps T
+
+With the analog input held on the rows, the neurons' steps are independent (a neuron that
+spiked is reset, one that did not relaxes back), so the T-step output is the mean of T
+one-step outputs: one compiled batch of 32 single steps gives every T <= 32. Energy grows
+linearly with T.
+"""),
+    ("code", """
+lam_show = 1.0
+T_MAX = 32
+
+@eqx.filter_jit
+def steps_and_relaxed(m, x, keys):
+    # T_MAX independent one-step logits, the relaxed logits and the energy of one step
+    one = jax.vmap(lambda k: m.sample_logits(x, k))(keys)
+    return one, m.logits(x), jnp.mean(m.energy_per_inference(x))
+
+curves = {}
+keys = jax.random.split(jax.random.key(11), T_MAX)
+for kind in ("default", "co-opt"):
+    one, relaxed, e_step = steps_and_relaxed(models[kind, lam_show].with_steps(1),
+                                             split.x_test, keys)
+    running = jnp.cumsum(one, axis=0) / jnp.arange(1, T_MAX + 1)[:, None, None]
+    acc = np.asarray(jnp.mean(jnp.argmax(running, -1) == split.y_test[None, :], axis=-1))
+    curves[kind] = (acc, float(jnp.mean(jnp.argmax(relaxed, -1) == split.y_test)),
+                    float(e_step))
+ts = np.arange(1, T_MAX + 1)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for kind, (acc, relaxed, e_step) in curves.items():
+    line, = ax.plot(ts, acc, label=f"{kind} devices ({e_step * 1e15:.0f} fJ / step)")
+    ax.axhline(relaxed, color=line.get_color(), ls=":", lw=1)
+ax.set_xscale("log", base=2); ax.set_xlabel("time steps T"); ax.set_ylabel("test accuracy")
+ax.set_title(f"lambda = {lam_show} (dotted: relaxed, T -> inf)"); ax.legend(); plt.show()
+"""),
+    ("md", """
+## 4. IRMEN cells: weight bits and magnet length, with thermal noise
+
+An MLP with IRMEN magnetoelectric cells (physics.md 5d) as saturated-linear activations,
+trained once with analog conductances and 35 nm magnets, then evaluated with its weights
+quantised to 4/6/8 bits and with 17–60 nm magnets, each neuron read once with its thermal
+noise (`IRMENNeuron.sample`). Shorter magnets have lower barriers and noisier reads.
+(The 28x28 CNN version on MNIST-5000 is `benchmarks/irmen_cenn.py`, plotted below.)
+"""),
+    ("code", """
+IRMENNeuron().mean(jnp.zeros(1))   # build the cell's moment table outside jit
+inet = mlp((64, HIDDEN, 10), key=jax.random.key(3), neuron=IRMENNeuron(length=35e-9),
+           crossbar=CrossbarArray(bits=None), input_shape=(8, 8), init_scale=3.0)
+inet, _ = train(inet, split.x_train, split.y_train, key=jax.random.key(4),
+                epochs=4 if SMALL else 15, learning_rate=1e-2, noise=False, progress=False)
+
+def requantise(net, bits):
+    xb = CrossbarArray(bits=bits)
+    return eqx.tree_at(lambda n: [l.crossbar for l in n.layers], net, [xb] * len(net.layers))
+
+def set_length(net, length):
+    return eqx.tree_at(lambda n: n.layers[0].neuron.length, net, jnp.asarray(length))
+
+LENGTHS = [17e-9, 25e-9, 35e-9, 60e-9]
+BITS = [4, 6, 8, None]
+table = {}
+for bits in BITS:
+    qnet = requantise(inet, bits)
+    for length in LENGTHS:
+        table[bits, length] = evaluate(set_length(qnet, length), split.x_test, split.y_test,
+                                       key=jax.random.key(5), stochastic=True)["accuracy"]
+print("accuracy (noisy reads)    " + "  ".join(f"{l * 1e9:5.0f} nm" for l in LENGTHS))
+for bits in BITS:
+    print(f"{'float' if bits is None else f'{bits}-bit':>6s} weights         "
+          + "  ".join(f"{table[bits, l]:8.3f}" for l in LENGTHS))
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for bits in BITS:
+    ax.plot(np.array(LENGTHS) * 1e9, [table[bits, l] for l in LENGTHS], "o-",
+            label="float" if bits is None else f"{bits} bits")
+ax.set_xlabel("magnet length [nm]"); ax.set_ylabel("test accuracy (thermal noise)")
+ax.legend(); plt.show()
+"""),
+    ("md", """
+## 5. Full-size results (MNIST-5000), when the benchmark JSON files are present
+"""),
+    ("code", """
+res = Path("..") / "benchmarks" / "results"
+path = res / "crossbar_cooptimization_cpu.json"
+if path.exists():
+    d = json.loads(path.read_text())
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
+    for kind, marker in (("default", "o"), ("co-opt", "s")):
+        ps = [p for p in d["points"] if p["kind"] == kind or (kind == "default" and
+                                                               p["kind"] == "pretrained")]
+        e = np.array([p["energy_J"] for p in ps]) * 1e12
+        a = np.array([p["accuracy"] for p in ps])
+        f = pareto_front(e, a)
+        ax[0].scatter(e, a, marker=marker, alpha=0.4)
+        ax[0].plot(e[f], a[f], marker=marker, label=f"{kind} devices")
+    ax[0].set_xscale("log"); ax[0].set_xlabel("energy per inference [pJ]")
+    ax[0].set_ylabel(f"test accuracy ({d['dataset']}, T = 8)"); ax[0].legend()
+    ax[0].set_title(d["network"][:40])
+else:
+    print("run benchmarks/crossbar_cooptimization.py for the MNIST-5000 fronts")
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
+path = res / "irmen_cenn_cpu.json"
+if path.exists():
+    rows = json.loads(path.read_text())["results"]
+    for bits in dict.fromkeys(r["bits"] for r in rows):
+        rr = [r for r in rows if r["bits"] == bits]
+        ax[1].errorbar([r["length_m"] * 1e9 for r in rr], [r["accuracy_noisy"] for r in rr],
+                       [r["accuracy_noisy_sd"] for r in rr], marker="o", label=bits)
+    ax[1].set_xlabel("magnet length [nm]"); ax[1].set_ylabel("test accuracy (noisy reads)")
+    ax[1].set_title("IRMEN CNN, MNIST-5000"); ax[1].legend()
+else:
+    print("run benchmarks/irmen_cenn.py for the IRMEN CNN study")
+plt.tight_layout(); plt.show()
+print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")
+"""),
+]
+
+
 if __name__ == "__main__":
     import sys
-    names = sys.argv[1:] or ["device_tuning.ipynb", "devices.ipynb"]
-    for name, cells in (("device_tuning.ipynb", DEVICE_TUNING), ("devices.ipynb", DEVICES)):
+    names = sys.argv[1:] or ["device_tuning.ipynb", "devices.ipynb", "snn_stdp.ipynb",
+                             "crossbar_cooptimization.ipynb"]
+    for name, cells in (("device_tuning.ipynb", DEVICE_TUNING), ("devices.ipynb", DEVICES),
+                        ("snn_stdp.ipynb", SNN_STDP),
+                        ("crossbar_cooptimization.ipynb", CROSSBAR_COOPTIMIZATION)):
         if name in names:
             build(name, cells)

@@ -1,0 +1,78 @@
+"""Simulated images per second and energy per image of the STDP spiking layer.
+
+784 inputs, n excitatory stochastic SOT-MTJ neurons, 4-bit synapses, 340 steps per image
+(Table II), MNIST-5000 images. Inference: `vmap` over a batch of 250 images; training:
+sequential images (`train_stdp`, chunks of 100), STDP programmed online (every event) or
+once per image. Compile time excluded (one warm-up call); best of 2.
+
+Usage: python benchmarks/snn_speed.py [--neurons 100 225 400]
+Writes benchmarks/results/snn_speed_<backend>.json.
+"""
+
+import argparse
+import time
+
+import jax
+import numpy as np
+
+from _common import host_info, save
+
+from spinjax.networks import (STDP, Homeostasis, SpikingLayer, images_per_second, mnist5000,
+                              train_stdp)
+from spinjax.networks.snn import _image_keys, _train_chunk
+
+
+def layer_for(plasticity):
+    return SpikingLayer(row_voltage=0.25, column_mean=0.1, min_spikes=5, input_total=100.0,
+                        homeostasis=Homeostasis(theta_plus=0.1e-6, theta_rest=25e-6),
+                        stdp=STDP(eta_plus=0.2, eta_minus=0.067, offset=0.1),
+                        plasticity=plasticity)
+
+
+def train_speed(layer, state, images, key):
+    keys = _image_keys(key, np.arange(len(images)))
+    jax.block_until_ready(_train_chunk(layer, state, images, keys))
+    best = np.inf
+    for _ in range(2):
+        t = time.perf_counter()
+        jax.block_until_ready(_train_chunk(layer, state, images, keys))
+        best = min(best, time.perf_counter() - t)
+    return len(images) / best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--neurons", type=int, nargs="+", default=[100, 225, 400])
+    args = p.parse_args()
+    sp = mnist5000(flatten=True, seed=0)
+    x = jax.numpy.asarray(sp.x_train[:250])
+    rows = []
+    for n in args.neurons:
+        layer = layer_for("image")
+        state = layer.init(jax.random.key(0), 784, n)
+        # A trained-like state: 100 images of learning first, so rates are realistic.
+        state, _ = train_stdp(layer, state, sp.x_train[:100], jax.random.key(1), chunk=100,
+                              progress=False)
+        row = {"neurons": n,
+               "inference_images_per_s": images_per_second(layer, state, x, jax.random.key(2)),
+               "train_images_per_s_image_mode": train_speed(layer, state, x[:100],
+                                                            jax.random.key(3)),
+               "train_images_per_s_online": train_speed(layer_for("online"), state, x[:100],
+                                                        jax.random.key(3))}
+        _, rec = _train_chunk(layer, state, x[:100], _image_keys(jax.random.key(4),
+                                                                  np.arange(100)))
+        _, rec_online = _train_chunk(layer_for("online"), state, x[:100],
+                                     _image_keys(jax.random.key(4), np.arange(100)))
+        row["energy_per_train_image_J"] = {
+            "neuron": float(rec.energy_neuron.mean()),
+            "synapse_read": float(rec.energy_read.mean()),
+            "programming_image_mode": float(rec.energy_program.mean()),
+            "programming_online": float(rec_online.energy_program.mean())}
+        row["simulated_time_per_image_s"] = float(layer.image_time())
+        print(row)
+        rows.append(row)
+    save(f"snn_speed_{jax.default_backend()}.json", {"host": host_info(), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
