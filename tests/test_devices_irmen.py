@@ -174,6 +174,7 @@ def test_surrogate_is_calibrated_and_predicts_held_out_lengths(calibration):
                                rtol=1e-4)
 
 
+@pytest.mark.slow  # ~25-40 s on 2 cores; runs with `pytest -m slow`
 def test_state_survives_12_ns_and_50_reads():
     # 17 nm (smallest barrier, 16.6 k_B T), 50 reads of 200 ps every 250 ps (12.5 ns hold),
     # worst-case read torque: the whole injected spin current (4 µA) polarized against the

@@ -35,6 +35,7 @@ def test_rest_states_are_stationary_under_the_thermal_llg():
     assert float(jnp.var(cold[:, 0])) < 0.5 * var0
 
 
+@pytest.mark.slow  # ~25-40 s on 2 cores; runs with `pytest -m slow`
 def test_sub_threshold_pulses_integrate_when_close_and_leak_when_apart():
     # 30 µA for 0.5 ns fires a neuron at rest with P ~ 1 %. Three such pulses 50 ps apart
     # (start to start 0.55 ns, well inside the 0.77 ns relaxation time) fire it with P ~ 0.65;

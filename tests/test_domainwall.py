@@ -283,6 +283,7 @@ def test_displacement_proportional_to_charge():
         np.testing.assert_allclose(dx[k], expected, rtol=5e-3)
 
 
+@pytest.mark.slow  # ~25-40 s on 2 cores; runs with `pytest -m slow`
 def test_gradients_match_finite_differences():
     # Tight solver tolerances make the solve a smooth function of the parameters to ~1e-10
     # relative, so central differences with a 1e-4 relative step are good to ~1e-7

@@ -327,6 +327,7 @@ def test_single_cell_thermal_field_gives_boltzmann():
 
 
 # --- gradients ------------------------------------------------------------------------------
+@pytest.mark.slow  # ~25-40 s on 2 cores; runs with `pytest -m slow`
 def test_run_is_differentiable():
     # A small masked ellipse (exchange + Zeeman; demag's gradient is covered above):
     # d<m_x>(t)/dH_x by reverse-mode autodiff through the adaptive solve (diffrax's

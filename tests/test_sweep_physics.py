@@ -78,6 +78,7 @@ def test_three_point_noise_gives_the_same_switching_statistics():
     assert np.all(np.abs(z) < 3.5), (p, z)
 
 
+@pytest.mark.slow  # ~25-40 s on 2 cores; runs with `pytest -m slow`
 def test_thermal_rest_state_switches_more_easily_than_exact_p():
     # A layer at rest at 300 K is tilted by ~(2 Delta)^(-1/2) = 0.15 rad; the spin-orbit torque
     # acts on that tilt at once, while from exactly P it first waits for thermal kicks (the
