@@ -238,10 +238,16 @@ _LOG_DELTA_GRID = np.linspace(math.log(2.0), math.log(4000.0), 121)
 @functools.lru_cache(maxsize=1)
 def _moment_table():
     h, d = np.meshgrid(_H_GRID, np.exp(_LOG_DELTA_GRID), indexing="ij")
-    # Concrete even when first needed inside a jitted function (the table is a constant).
+    # Concrete even when first needed inside a jitted function (the table is a constant);
+    # computed in row blocks: the quadrature behind one call holds ~1e4 floats per entry,
+    # so the whole 481 x 121 grid at once peaked at ~10 GB.
+    moments = jax.jit(boltzmann_moments)
+    rows = []
     with jax.ensure_compile_time_eval():
-        mean, var = jax.jit(boltzmann_moments)(jnp.asarray(h), jnp.asarray(d))
-    return np.asarray(mean), np.asarray(var)
+        for start in range(0, h.shape[0], 37):
+            m, v = moments(jnp.asarray(h[start:start + 37]), jnp.asarray(d[start:start + 37]))
+            rows.append((np.asarray(m), np.asarray(v)))
+    return np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
 
 
 def _bilinear(table, h, log_delta):
