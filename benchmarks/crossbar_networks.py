@@ -138,7 +138,11 @@ def st_finetune_study(args):
     xt, yt = split.x_test, split.y_test
     cache = pathlib.Path(args.cache) if args.cache else None
     t_h = None
-    if cache is not None and cache.exists():
+    if args.st_init == "baseline":
+        # the float baseline of part 1 (same key), mapped onto the hardware as it is
+        print("== float software baseline (as part 1), the start of the fine-tune")
+        hw, _, t_h = fit(net, split, args, ideal=True, epochs=epochs, key=jax.random.key(1))
+    elif cache is not None and cache.exists():
         hw = eqx.tree_deserialise_leaves(cache, net)
         print(f"hardware-aware net loaded from {cache}")
     else:
@@ -153,19 +157,21 @@ def st_finetune_study(args):
     kc, kr = jax.random.key(10), jax.random.key(11)
     name = f"crossbar_networks_{jax.default_backend()}{'_quick' if args.quick else ''}.json"
     path = RESULTS / name
-    part = {"config": {"neuron": source, "epochs_hardware": epochs, "st_steps": args.st_steps,
+    part = {"config": {"neuron": source, "start": args.st_init, "epochs_start": epochs,
+                       "st_steps": args.st_steps,
                        "st_epochs": args.st_epochs, "st_lr": args.st_lr, "chips": chips,
                        "variation": args.variation, "read_noise": args.read_noise, "bits": 4,
                        "n_train": len(split.x_train), "n_test": len(xt),
-                       "train_seconds_hardware": t_h, "train_seconds_st": t_st,
+                       "train_seconds_start": t_h, "train_seconds_st": t_st,
                        "st_step_time_s": hist_st["step_time"]},
             "st_history": hist_st}
     # the key comparison first (both nets at T = 32 on the same chips and keys), then the
     # rest of the T sweep; the JSON is rewritten after every number (merged)
     t_key = 32 if 32 in steps_list else steps_list[-1]
-    jobs = [("st_finetuned", st, t_key), ("relaxed_trained", hw, t_key)]
+    start = "relaxed_trained" if args.st_init == "hardware" else "baseline_weights"
+    jobs = [("st_finetuned", st, t_key), (start, hw, t_key)]
     jobs += [("st_finetuned", st, t) for t in steps_list if t != t_key]
-    jobs += [("relaxed_trained", hw, t) for t in args.st_base_T if t != t_key]
+    jobs += [(start, hw, t) for t in args.st_base_T if t != t_key]
     for label, m, t in jobs:
         r = part.setdefault(label, {})
         if "relaxed" not in r:
@@ -178,7 +184,7 @@ def st_finetune_study(args):
         print(f"{label:16s} T = {t:3d}: {e['accuracy']:.4f} ± {e['accuracy_std']:.4f}",
               flush=True)
         out = json.loads(path.read_text()) if path.exists() else {"host": host_info()}
-        out["straight_through_finetune"] = part
+        out[f"straight_through_finetune{'_from_baseline' * (args.st_init == 'baseline')}"] = part
         save(name, out)
 
 def main():
@@ -198,6 +204,10 @@ def main():
     ap.add_argument("--st-steps", type=int, default=4, help="sampled steps per training image")
     ap.add_argument("--st-epochs", type=int, default=3)
     ap.add_argument("--st-lr", type=float, default=2e-3)
+    ap.add_argument("--st-init", choices=["hardware", "baseline"], default="hardware",
+                    help="start the fine-tune from the hardware-aware net (part 2) or from the "
+                         "float baseline (part 1); the latter is merged as "
+                         "straight_through_finetune_from_baseline")
     ap.add_argument("--st-base-T", type=int, nargs="*", default=[],
                     help="extra T at which to evaluate the relaxed-trained net (it is always "
                          "evaluated at T = 32)")
@@ -228,6 +238,8 @@ def main():
 
     print("== hardware-aware training (4-bit, variation, read noise)")
     hw, hist_h, t_h = fit(net, split, args, ideal=False, epochs=epochs, key=jax.random.key(2))
+    if args.cache:  # for a later --st-finetune run on the same net
+        eqx.tree_serialise_leaves(args.cache, hw)
     kc, kr = jax.random.key(10), jax.random.key(11)
     relaxed = evaluate(hw, xt, yt, key=kr, chip_key=kc, n_chips=chips)
     nominal = evaluate(hw, xt, yt)

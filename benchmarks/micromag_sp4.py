@@ -470,6 +470,12 @@ def rescore(args):
     for name, res in payload["results"].items():
         results[name] = {}
         for f, r in res.items():
+            if f"{name}|{f}|_ts" not in curves:   # a run whose curves were not saved
+                print(f"no saved curves for {name}, field {f}: its RMS is left out")
+                r["_ts"], r["_m"] = None, None
+                r["rms_dev_from_reference"] = r["rms_dev_from_reference_10ps"] = None
+                results[name][int(f)] = r
+                continue
             r["_ts"], r["_m"] = curves[f"{name}|{f}|_ts"], curves[f"{name}|{f}|_m"]
             r["rms_dev_from_reference"] = rms_deviation(r["_ts"], r["_m"], refs.get(int(f)))
             if len(r["_ts"]) > 101:

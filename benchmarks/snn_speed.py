@@ -5,7 +5,13 @@
 sequential images (`train_stdp`, chunks of 100), STDP programmed online (every event) or
 once per image. Compile time excluded (one warm-up call); best of 2.
 
-Usage: python benchmarks/snn_speed.py [--neurons 100 225 400]
+With `--bindsnet N` (run in an environment that has BindsNET and torch, e.g. the peers
+one), BindsNET's Diehl & Cook network (`bindsnet_diehl_cook.py`: its MNIST example's
+parameters, 250 steps of 1 ms per image, one image at a time, as the example runs) is timed
+in the same run on N of the same images, training and inference, and the ratios are
+reported. Its inference is not batched (the example's protocol); spinjax's is `vmap`ped.
+
+Usage: python benchmarks/snn_speed.py [--neurons 100 225 400] [--bindsnet 50]
 Writes benchmarks/results/snn_speed_<backend>.json.
 """
 
@@ -43,6 +49,8 @@ def train_speed(layer, state, images, key):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--neurons", type=int, nargs="+", default=[100, 225, 400])
+    p.add_argument("--bindsnet", type=int, default=0, metavar="N",
+                   help="also time BindsNET's Diehl & Cook network on N images")
     args = p.parse_args()
     sp = mnist5000(flatten=True, seed=0)
     x = jax.numpy.asarray(sp.x_train[:250])
@@ -69,9 +77,22 @@ def main():
             "programming_image_mode": float(rec.energy_program.mean()),
             "programming_online": float(rec_online.energy_program.mean())}
         row["simulated_time_per_image_s"] = float(layer.image_time())
+        if args.bindsnet:
+            from bindsnet_diehl_cook import images_per_second as bindsnet_speed
+            train, infer = bindsnet_speed(n, sp.x_train[:args.bindsnet])
+            row["bindsnet"] = {"images": args.bindsnet, "steps_per_image": 250,
+                               "train_images_per_s": train, "inference_images_per_s": infer,
+                               "train_ratio_image_mode": row["train_images_per_s_image_mode"]
+                               / train,
+                               "train_ratio_online": row["train_images_per_s_online"] / train,
+                               "inference_ratio": row["inference_images_per_s"] / infer}
         print(row)
         rows.append(row)
-    save(f"snn_speed_{jax.default_backend()}.json", {"host": host_info(), "rows": rows})
+    out = {"host": host_info(), "rows": rows}
+    if args.bindsnet:
+        import importlib.metadata as md
+        out["peer"] = {"bindsnet": md.version("bindsnet"), "torch": md.version("torch")}
+    save(f"snn_speed_{jax.default_backend()}.json", out)
 
 
 if __name__ == "__main__":
