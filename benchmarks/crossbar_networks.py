@@ -22,10 +22,15 @@ installed, else the fixed 5a sigmoid), on the stratified 4000 / 1000 split of
    sampled regime (`train(..., n_steps=S)`: rate-coded input spikes and Bernoulli MTJ
    spikes in the forward pass, straight-through gradient of P(spike)), evaluated next to
    the relaxed-trained net at T = 8 / 16 / 32 / 64 on the same chips; merged into the JSON
-   under `straight_through_finetune`.
+   under `straight_through_finetune`. With `--st-init baseline` the fine-tune starts from
+   the float baseline instead (train in float, then fine-tune on the hardware with sampled
+   spikes: the recipe that closes the gap), merged as
+   `straight_through_finetune_from_baseline[_seed<n>]`; `--seed n` changes the keys of
+   both trainings (the baseline's too) for the spread over seeds.
 
     python benchmarks/crossbar_networks.py [--quick] [--epochs 15]
     python benchmarks/crossbar_networks.py --st-finetune [--st-steps 4] [--st-epochs 3]
+        [--st-init baseline] [--seed 1]
 
 Writes benchmarks/results/crossbar_networks_<backend>.json.
 """
@@ -62,6 +67,11 @@ def fit(net, split, args, *, ideal, epochs, key, lr=None, n_steps=None):
                         batch_size=args.batch, optimizer=optax.adam(sched), ideal=ideal,
                         progress=not args.no_progress, n_steps=n_steps)
     return model, hist, time.perf_counter() - t0
+
+
+def _seeded(key, seed):
+    """`key` itself for seed 0 (the keys of the first runs), else a fold-in."""
+    return key if seed == 0 else jax.random.fold_in(key, seed)
 
 
 def timed(fn, repeat=3):
@@ -141,7 +151,8 @@ def st_finetune_study(args):
     if args.st_init == "baseline":
         # the float baseline of part 1 (same key), mapped onto the hardware as it is
         print("== float software baseline (as part 1), the start of the fine-tune")
-        hw, _, t_h = fit(net, split, args, ideal=True, epochs=epochs, key=jax.random.key(1))
+        hw, _, t_h = fit(net, split, args, ideal=True, epochs=epochs,
+                         key=_seeded(jax.random.key(1), args.seed))
     elif cache is not None and cache.exists():
         hw = eqx.tree_deserialise_leaves(cache, net)
         print(f"hardware-aware net loaded from {cache}")
@@ -153,7 +164,8 @@ def st_finetune_study(args):
     print(f"== straight-through fine-tune, S = {args.st_steps} sampled steps, "
           f"{args.st_epochs} epochs")
     st, hist_st, t_st = fit(hw, split, args, ideal=False, epochs=args.st_epochs,
-                            key=jax.random.key(5), lr=args.st_lr, n_steps=args.st_steps)
+                            key=_seeded(jax.random.key(5), args.seed), lr=args.st_lr,
+                            n_steps=args.st_steps)
     kc, kr = jax.random.key(10), jax.random.key(11)
     name = f"crossbar_networks_{jax.default_backend()}{'_quick' if args.quick else ''}.json"
     path = RESULTS / name
@@ -165,6 +177,9 @@ def st_finetune_study(args):
                        "train_seconds_start": t_h, "train_seconds_st": t_st,
                        "st_step_time_s": hist_st["step_time"]},
             "st_history": hist_st}
+    if args.st_init == "baseline":
+        part["baseline_float_accuracy"] = evaluate(hw, xt, yt, ideal=True)["accuracy"]
+        print(f"float baseline (seed {args.seed}): {part['baseline_float_accuracy']:.4f}")
     # the key comparison first (both nets at T = 32 on the same chips and keys), then the
     # rest of the T sweep; the JSON is rewritten after every number (merged)
     t_key = 32 if 32 in steps_list else steps_list[-1]
@@ -184,7 +199,9 @@ def st_finetune_study(args):
         print(f"{label:16s} T = {t:3d}: {e['accuracy']:.4f} ± {e['accuracy_std']:.4f}",
               flush=True)
         out = json.loads(path.read_text()) if path.exists() else {"host": host_info()}
-        out[f"straight_through_finetune{'_from_baseline' * (args.st_init == 'baseline')}"] = part
+        label = ("straight_through_finetune" + "_from_baseline" * (args.st_init == "baseline")
+                 + f"_seed{args.seed}" * (args.seed != 0))
+        out[label] = part
         save(name, out)
 
 def main():
@@ -208,6 +225,8 @@ def main():
                     help="start the fine-tune from the hardware-aware net (part 2) or from the "
                          "float baseline (part 1); the latter is merged as "
                          "straight_through_finetune_from_baseline")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="training seed of the --st-finetune study (0: the keys of part 1/2)")
     ap.add_argument("--st-base-T", type=int, nargs="*", default=[],
                     help="extra T at which to evaluate the relaxed-trained net (it is always "
                          "evaluated at T = 32)")
