@@ -11,6 +11,7 @@ classified by the vote of the labelled neurons.
 Usage:
     python benchmarks/snn_mnist.py --neurons 100 225 400 --seeds 0 1 2 --epochs 3
     python benchmarks/snn_mnist.py --synapse binary ...     (probabilistic 1-bit MTJ synapses)
+    python benchmarks/snn_mnist.py --neuron lif ...         (ablation: deterministic LIF neurons)
 Writes benchmarks/results/snn_mnist_<tag>_<backend>.json (one entry per neurons x seed).
 """
 
@@ -24,16 +25,18 @@ import numpy as np
 
 from _common import RESULTS, host_info, save
 
-from spinjax.networks import (STDP, BinaryMTJSynapses, Homeostasis, MultiLevelSynapses,
-                              SpikingLayer, assign_labels, classify, mnist5000, respond,
-                              train_stdp)
+from spinjax.networks import (STDP, BinaryMTJSynapses, Homeostasis, LIFSpikingNeuron,
+                              MTJSpikingNeuron, MultiLevelSynapses, SpikingLayer,
+                              assign_labels, classify, mnist5000, respond, train_stdp)
 
 
 def make_layer(args):
     synapses = (BinaryMTJSynapses(p_scale=args.p_scale) if args.synapse == "binary"
                 else MultiLevelSynapses(bits=args.bits, rounding=args.rounding))
+    neuron = (MTJSpikingNeuron() if args.neuron == "mtj" else
+              LIFSpikingNeuron(tau_mem=args.lif_tau, i_unit=args.lif_i_unit * 1e-6))
     return SpikingLayer(
-        synapses=synapses,
+        neuron=neuron, synapses=synapses,
         stdp=STDP(eta_plus=args.eta_plus, eta_minus=args.eta_minus, offset=args.offset,
                   weight_dependence=args.rule),
         homeostasis=Homeostasis(theta_plus=args.theta_plus * 1e-6, tau_theta=args.tau_theta,
@@ -94,6 +97,12 @@ def main():
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--train", type=int, default=4000, help="training images used (<= 4000)")
     p.add_argument("--steps", type=int, default=340)
+    p.add_argument("--neuron", choices=["mtj", "lif"], default="mtj",
+                   help="stochastic SOT-MTJ neurons (5a surrogate) or, as an ablation, plain "
+                        "deterministic LIF neurons")
+    p.add_argument("--lif-tau", type=float, default=100.0, help="LIF membrane time [steps]")
+    p.add_argument("--lif-i-unit", type=float, default=1600.0,
+                   help="LIF: current [µA] that charges rest to threshold in one step")
     p.add_argument("--synapse", choices=["multilevel", "binary"], default="multilevel")
     p.add_argument("--bits", type=int, default=4)
     p.add_argument("--rounding", choices=["nearest", "stochastic"], default="stochastic")

@@ -16,12 +16,13 @@ Writes benchmarks/results/snn_speed_<backend>.json.
 """
 
 import argparse
+import json
 import time
 
 import jax
 import numpy as np
 
-from _common import host_info, save
+from _common import RESULTS, host_info, save
 
 from spinjax.networks import (STDP, Homeostasis, SpikingLayer, images_per_second, mnist5000,
                               train_stdp)
@@ -88,7 +89,17 @@ def main():
                                "inference_ratio": row["inference_images_per_s"] / infer}
         print(row)
         rows.append(row)
-    out = {"host": host_info(), "rows": rows}
+    # Merge by neuron count into earlier results (each row keeps the host it ran on).
+    path = RESULTS / f"snn_speed_{jax.default_backend()}.json"
+    host = host_info()
+    for row in rows:
+        row["host"] = host
+    kept = json.loads(path.read_text())["rows"] if path.exists() else []
+    done = {row["neurons"] for row in rows}
+    rows = sorted([r for r in kept if r["neurons"] not in done] + rows,
+                  key=lambda r: r["neurons"])
+    out = {"host": host, "note": "rows merged by neuron count; each row's own 'host' says "
+                                 "when and where it was measured", "rows": rows}
     if args.bindsnet:
         import importlib.metadata as md
         out["peer"] = {"bindsnet": md.version("bindsnet"), "torch": md.version("torch")}
