@@ -49,9 +49,17 @@ runs, so the printed Richardson estimate (4 m_400 - m_200) / 3 bounds the refere
 error. Its bias: it shares spinjax's discretisation, so it favours spinjax at equal cell size
 only by that residual error, which is printed.
 
+The reference's s-state is relaxed to 3 A/m (`--relax-tol 3`), not 1 A/m. At 400 x 100
+the relaxation to 1 A/m did not finish in 75 min: we believe the torque stalls near
+rtol x the exchange stiffness (~1 A/m with 1.25 nm cells, see `relax`), whereas with 3 A/m
+it took ~10 min. What the looser state costs, measured at 200 x 50: the curves relaxed to
+3 A/m (Bosh3 1e-6) and to 1 A/m (Bosh3 1e-5) differ by an RMS of 1.3e-5 in field 1 and
+4.5e-4 in field 2 (the bifurcation-sensitive one), 100x below the spinjax-NeuralMag
+difference.
+
 Usage:
-  python benchmarks/micromag_sp4.py --make-reference      # once, slow: ~1 h on 2 busy cores,
-                                                          # mostly relaxing the 400 x 100 s-state
+  python benchmarks/micromag_sp4.py --make-reference --relax-tol 3   # once: ~25 min on 2
+                                                          # cores (100x25, 200x50, 400x100)
   python benchmarks/micromag_sp4.py [--solvers spinjax,neuralmag,magnumnp] [--fields 1,2]
          [--nx 200 --ny 50] [--spinjax dopri5:1e-6,bosh3:1e-5] [--repeat 1]
          [--save-curves curves.npz]
