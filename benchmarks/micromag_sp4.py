@@ -50,7 +50,7 @@ error. Its bias: it shares spinjax's discretisation, so it favours spinjax at eq
 only by that residual error, which is printed.
 
 The reference's s-state is relaxed to 3 A/m (`--relax-tol 3`), not 1 A/m. At 400 x 100
-the relaxation to 1 A/m did not finish in 75 min: we believe the torque stalls near
+the relaxation to 1 A/m did not finish in 110 min (shared CPU): we believe the torque stalls near
 rtol x the exchange stiffness (~1 A/m with 1.25 nm cells, see `relax`), whereas with 3 A/m
 it took ~10 min. What the looser state costs, measured at 200 x 50: the curves relaxed to
 3 A/m (Bosh3 1e-6) and to 1 A/m (Bosh3 1e-5) differ by an RMS of 1.3e-5 in field 1 and
