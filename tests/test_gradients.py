@@ -44,8 +44,16 @@ def _objective(stochastic):
     return objective
 
 
-@pytest.mark.parametrize("stochastic", [False, True], ids=["deterministic", "fixed-noise"])
-@pytest.mark.parametrize("name", list(PARAMS))
+# The default run checks every parameter once and both modes (each case compiles its own
+# solve, ~15-30 s); the other five combinations run with `-m slow`.
+_DEFAULT_CASES = {("thickness", False), ("Ms", False), ("amplitude", False), ("width", False),
+                  ("alpha", True)}
+
+
+@pytest.mark.parametrize("name, stochastic", [
+    pytest.param(name, stochastic, id=f"{name}-{'fixed-noise' if stochastic else 'deterministic'}",
+                 marks=() if (name, stochastic) in _DEFAULT_CASES else pytest.mark.slow)
+    for name in PARAMS for stochastic in (False, True)])
 def test_gradient_matches_central_difference(name, stochastic):
     where, value, rel = PARAMS[name]
     objective = _objective(stochastic)

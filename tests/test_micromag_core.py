@@ -44,7 +44,8 @@ def test_fields_are_minus_energy_gradient():
     system = _irregular_system()
     mesh = system.mesh
     m = jax.random.normal(jax.random.key(0), (3,) + mesh.shape) * mesh.weights()[None]
-    for term in system.fields + (InterfacialDMI(3e-3, edge_axes=(0,)),):
+    for term in system.fields + (InterfacialDMI(3e-3, edge_axes=(0,)),
+                                 Exchange(stencil="multilinear")):
         h = term.field(m, 0.0, system)
         grad = jax.grad(lambda m: term.energy(m, 0.0, system))(m)
         h_from_e = -grad / (MU0 * MS * mesh.cell_volume)
@@ -75,6 +76,49 @@ def test_interior_exchange_and_dmi_match_continuum_formulas():
     spec = -(2 * D / (MU0 * MS)) * np.stack([dmz, 0 * x, -dmx]) * np.sin(k * d) / (k * d)
     np.testing.assert_allclose(h_dmi[:, inner, 0, 0], spec[:, inner], rtol=0,
                                atol=1e-9 * np.max(np.abs(spec)))
+
+
+def test_multilinear_exchange_stencil_and_spectrum():
+    # In a film it is the 9-point stencil (1/3h^2)[[1,1,1],[1,-8,1],[1,1,1]] of bilinear
+    # elements with lumped mass. With Neumann faces the modes cos(pi k (i + 1/2) / n) are
+    # exact eigenvectors of both stencils, with eigenvalues (a = 2 - 2 cos(pi k / n),
+    # mu = (4 + 2 cos(pi k / n)) / 6, h = 1) nearest a_x + a_y and multilinear
+    # a_x mu_y + a_y mu_x: the largest is ~4/h^2 instead of ~8/h^2. The unmasked fast path
+    # equals the masked stencil with an all-True mask (3D, unequal cells), and a profile
+    # varying along x only gets exactly the nearest-neighbour field.
+    coeff, n = 2 * A_EX / (MU0 * MS), 24
+    mesh = Mesh((n, n, 1), (1.0, 1.0, 1.0))
+    system = Micromagnet(mesh, MS, A_EX, 0.1, fields=())
+    delta = jnp.zeros((3, n, n, 1)).at[0, 12, 12, 0].set(1.0)
+    lap = Exchange(stencil="multilinear").field(delta, 0.0, system)[0, 11:14, 11:14, 0] / coeff
+    np.testing.assert_allclose(3 * lap, [[1, 1, 1], [1, -8, 1], [1, 1, 1]], atol=1e-12)
+    i = np.arange(n) + 0.5
+    for kx, ky in ((n - 1, 0), (n - 1, n - 1), (3, 5)):
+        mode = np.cos(np.pi * kx * i / n)[:, None] * np.cos(np.pi * ky * i / n)[None, :]
+        v = jnp.asarray(np.stack([mode, 0 * mode, 0 * mode])[..., None])
+        ax, ay = (2 - 2 * np.cos(np.pi * k / n) for k in (kx, ky))
+        mux, muy = ((4 + 2 * np.cos(np.pi * k / n)) / 6 for k in (kx, ky))
+        for stencil, lam in (("nearest", ax + ay), ("multilinear", ax * muy + ay * mux)):
+            h = Exchange(stencil=stencil).field(v, 0.0, system) / coeff
+            np.testing.assert_allclose(h, -lam * v, rtol=0, atol=1e-12)
+        if (kx, ky) == (n - 1, 0):
+            assert 3.9 < ax * muy + ay * mux < 4.0
+        if (kx, ky) == (n - 1, n - 1):
+            assert 7.9 < ax + ay < 8.0
+
+    shape, cell = (6, 5, 3), (2e-9, 3e-9, 1.5e-9)
+    m = jax.random.normal(jax.random.key(1), (3,) + shape)
+    ml = Exchange(stencil="multilinear")
+    h_fast = ml.field(m, 0.0, Micromagnet(Mesh(shape, cell), MS, A_EX, 0.1))
+    full = Mesh(shape, cell, mask=np.ones(shape, bool))
+    h_mask = ml.field(m, 0.0, Micromagnet(full, MS, A_EX, 0.1))
+    np.testing.assert_allclose(h_fast, h_mask, rtol=0, atol=1e-12 * float(jnp.max(h_fast)))
+    m_x = jnp.broadcast_to(m[:, :, :1, :1], m.shape)
+    np.testing.assert_allclose(ml.field(m_x, 0.0, Micromagnet(full, MS, A_EX, 0.1)),
+                               Exchange().field(m_x, 0.0, Micromagnet(full, MS, A_EX, 0.1)),
+                               rtol=0, atol=1e-12 * float(jnp.max(h_fast)))
+    with pytest.raises(ValueError, match="stencil"):
+        Exchange(stencil="9-point")
 
 
 # --- demag ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ handled by `InterfacialDMI` (see there).
 import abc
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -72,33 +73,117 @@ def _neumann_laplacian(m, mesh):
     return jnp.zeros_like(m) if lap is None else lap
 
 
+# Weight of each of the two in-plane neighbour bonds in the multilinear stencil's smoothing
+# (the 1D consistent mass matrix of linear elements, [1, 4, 1] / 6).
+_SIDE_WEIGHT = 1.0 / 6.0
+_STENCILS = ("nearest", "multilinear")
+
+
+def _smooth_bonds(g, b, axis):
+    """Apply the bond-smoothing matrix M along grid `axis` to bond values `g` (3, nx, ny, nz).
+
+    `b` (nx, ny, nz) marks the bonds that exist. Neighbouring bonds j, j + 1 along `axis` are
+    coupled with weight 1/6 when both exist; a missing neighbour is replaced by the bond itself
+    (mirror image, the Neumann condition), so M has diagonal 1 - (number of coupled
+    neighbours) / 6: symmetric, diagonally dominant and positive definite, and M = 1 on
+    fields that are uniform along `axis`.
+    """
+    c_next = b * shift_next(b, axis)
+    c_prev = shift_prev(c_next, axis)
+    ax = axis + 1
+    return g + _SIDE_WEIGHT * (c_next[None] * (shift_next(g, ax) - g)
+                               + c_prev[None] * (shift_prev(g, ax) - g))
+
+
+def _smooth_unmasked(g, axis):
+    # `_smooth_bonds` for a grid without mask: mirror padding at both ends of `axis`.
+    if g.shape[axis] == 1:
+        return g
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (1, 1)
+    gp = jnp.pad(g, pad, mode="edge")
+    n = g.shape[axis]
+    lo = jax.lax.slice_in_dim(gp, 0, n, axis=axis)
+    hi = jax.lax.slice_in_dim(gp, 2, n + 2, axis=axis)
+    return g + _SIDE_WEIGHT * (lo + hi - 2.0 * g)
+
+
+def _multilinear_laplacian(m, mesh):
+    # `_neumann_laplacian` with each in-plane bond difference smoothed along the other
+    # in-plane axis (see `Exchange`).
+    lap = None
+    for axis, (n, d) in enumerate(zip(mesh.shape, mesh.cell)):
+        if n == 1:
+            continue
+        ax = axis + 1
+        diff = jnp.diff(m, axis=ax)
+        if axis < 2:
+            diff = _smooth_unmasked(diff, 2 - axis)  # the other in-plane axis (array axis)
+        pad_next, pad_prev = [(0, 0)] * m.ndim, [(0, 0)] * m.ndim
+        pad_next[ax], pad_prev[ax] = (0, 1), (1, 0)
+        term = (jnp.pad(diff, pad_next) - jnp.pad(diff, pad_prev)) * (1.0 / d**2)
+        lap = term if lap is None else lap + term
+    return jnp.zeros_like(m) if lap is None else lap
+
+
 class Exchange(AbstractMicromagField):
     """Heisenberg exchange with stiffness `magnet.A` [J/m].
 
-    H = (2 A / (mu0 Ms)) laplacian(m), the 7-point Laplacian over magnetic neighbours only
-    (Neumann condition on free surfaces). Energy: A sum over bonds (i, j) of |m_j - m_i|^2 / d^2
-    per unit volume, half of each bond assigned to either cell.
+    H = (2 A / (mu0 Ms)) laplacian(m) over magnetic neighbours only (Neumann condition on
+    free surfaces). Energy: A sum over bonds (i, j) of g_ij · (M g)_ij / d^2 per unit volume,
+    g_ij = m_j - m_i, half of each bond assigned to either cell.
+
+    **Arguments:**
+
+    - `stencil` (static):
+      - `"nearest"` (default): M = 1, the 7-point Laplacian of mumax3 and OOMMF.
+      - `"multilinear"`: each x bond is averaged with its y neighbours with weights
+        [1, 4, 1] / 6 and each y bond with its x neighbours (M above); z bonds as `"nearest"`.
+        In a film (nz = 1) this is the 9-point stencil
+        (1 / 3h^2) [[1, 1, 1], [1, -8, 1], [1, 1, 1]] (for dx = dy = h) of bilinear finite
+        elements with lumped mass, the discretisation of NeuralMag and magnum.af FE. Also
+        second order, but its largest eigenvalue is 4/h^2 instead of 8/h^2. Explicit solvers
+        are limited by that eigenvalue on fine meshes, so their stable step is up to 2x
+        longer (SP4 at 200 x 50 cells: see `benchmarks/micromag_sp4.py`). Fields that vary
+        along one in-plane axis only (1D walls, edge canting) get exactly the `"nearest"`
+        field.
     """
 
+    stencil: str = eqx.field(static=True, default="nearest")
+
+    def __check_init__(self):
+        if self.stencil not in _STENCILS:
+            raise ValueError(f"stencil = {self.stencil!r} must be one of {_STENCILS}")
+
+    def _smoothed(self, g, b, axis):
+        if self.stencil == "nearest" or axis == 2:
+            return g
+        return _smooth_bonds(g, b, 1 - axis)
+
     def field(self, m, t, magnet):
+        coeff = 2.0 * magnet.A / (MU0 * magnet.Ms)
         if magnet.mesh.mask is None:
-            return (2.0 * magnet.A / (MU0 * magnet.Ms)) * _neumann_laplacian(m, magnet.mesh)
+            lap = (_neumann_laplacian if self.stencil == "nearest"
+                   else _multilinear_laplacian)(m, magnet.mesh)
+            return coeff * lap
         w = _weights(magnet, m)
         lap = jnp.zeros_like(m)
         for axis, d in enumerate(magnet.mesh.cell):
-            b_next, b_prev = bonds(w, axis)
+            b_next, _ = bonds(w, axis)
             ax = axis + 1
-            lap = lap + (b_next[None] * (shift_next(m, ax) - m)
-                         + b_prev[None] * (shift_prev(m, ax) - m)) / d**2
-        return (2.0 * magnet.A / (MU0 * magnet.Ms)) * lap
+            # Flux through each bond, f = b M (b g); cell i gains f_i - f_(i-1).
+            flux = b_next[None] * self._smoothed(
+                b_next[None] * (shift_next(m, ax) - m), b_next, axis)
+            lap = lap + (flux - shift_prev(flux, ax)) / d**2
+        return coeff * lap
 
     def energy_density(self, m, t, magnet):
         w = _weights(magnet, m)
         e = jnp.zeros(m.shape[1:], m.dtype)
         for axis, d in enumerate(magnet.mesh.cell):
             b_next, _ = bonds(w, axis)
-            diff = shift_next(m, axis + 1) - m
-            bond = b_next * dot(diff, diff) / d**2
+            g = b_next[None] * (shift_next(m, axis + 1) - m)
+            bond = dot(g, self._smoothed(g, b_next, axis)) / d**2
             e = e + 0.5 * (bond + shift_prev(bond, axis))
         return magnet.A * e
 
