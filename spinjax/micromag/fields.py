@@ -55,24 +55,6 @@ def _weights(magnet, m):
     return magnet.mesh.weights(m.dtype)
 
 
-def _neumann_laplacian(m, mesh):
-    # The masked stencil of `Exchange.field` for a mesh without mask: every bond inside the
-    # grid is present, so per axis the Laplacian is the difference of the forward differences,
-    # (m[i+1] - m[i]) - (m[i] - m[i-1]), with zero flux through the grid's end faces. Axes of
-    # a single cell carry no bond and are skipped.
-    lap = None
-    for axis, (n, d) in enumerate(zip(mesh.shape, mesh.cell)):
-        if n == 1:
-            continue
-        ax = axis + 1
-        diff = jnp.diff(m, axis=ax)
-        pad_next, pad_prev = [(0, 0)] * m.ndim, [(0, 0)] * m.ndim
-        pad_next[ax], pad_prev[ax] = (0, 1), (1, 0)
-        term = (jnp.pad(diff, pad_next) - jnp.pad(diff, pad_prev)) * (1.0 / d**2)
-        lap = term if lap is None else lap + term
-    return jnp.zeros_like(m) if lap is None else lap
-
-
 # Weight of each of the two in-plane neighbour bonds in the multilinear stencil's smoothing
 # (the 1D consistent mass matrix of linear elements, [1, 4, 1] / 6).
 _SIDE_WEIGHT = 1.0 / 6.0
@@ -108,17 +90,20 @@ def _smooth_unmasked(g, axis):
     return g + _SIDE_WEIGHT * (lo + hi - 2.0 * g)
 
 
-def _multilinear_laplacian(m, mesh):
-    # `_neumann_laplacian` with each in-plane bond difference smoothed along the other
-    # in-plane axis (see `Exchange`).
+def _unmasked_laplacian(m, mesh, multilinear):
+    # The masked stencil of `Exchange.field` for a mesh without mask: every bond inside the
+    # grid is present, so per axis the Laplacian is the difference of the forward differences,
+    # (m[i+1] - m[i]) - (m[i] - m[i-1]), with zero flux through the grid's end faces (for the
+    # multilinear stencil each in-plane difference smoothed along the other in-plane axis).
+    # Axes of a single cell carry no bond and are skipped.
     lap = None
     for axis, (n, d) in enumerate(zip(mesh.shape, mesh.cell)):
         if n == 1:
             continue
         ax = axis + 1
         diff = jnp.diff(m, axis=ax)
-        if axis < 2:
-            diff = _smooth_unmasked(diff, 2 - axis)  # the other in-plane axis (array axis)
+        if multilinear and axis < 2:
+            diff = _smooth_unmasked(diff, 2 - axis)  # array axis of the other in-plane axis
         pad_next, pad_prev = [(0, 0)] * m.ndim, [(0, 0)] * m.ndim
         pad_next[ax], pad_prev[ax] = (0, 1), (1, 0)
         term = (jnp.pad(diff, pad_next) - jnp.pad(diff, pad_prev)) * (1.0 / d**2)
@@ -146,7 +131,11 @@ class Exchange(AbstractMicromagField):
         are limited by that eigenvalue on fine meshes, so their stable step is up to 2x
         longer (SP4 at 200 x 50 cells: see `benchmarks/micromag_sp4.py`). Fields that vary
         along one in-plane axis only (1D walls, edge canting) get exactly the `"nearest"`
-        field.
+        field. Its error term is anisotropic (h^2 kx^2 ky^2 / 3 in a film), largest for
+        round textures: the Néel skyrmion of the DMI standard problem at 2 nm cells comes
+        out 1.5 % larger than the continuum radius, against 0.27 % for `"nearest"`. The
+        Rohart–Thiaville face term of `InterfacialDMI` is the nearest-neighbour one for
+        both stencils.
     """
 
     stencil: str = eqx.field(static=True, default="nearest")
@@ -163,9 +152,7 @@ class Exchange(AbstractMicromagField):
     def field(self, m, t, magnet):
         coeff = 2.0 * magnet.A / (MU0 * magnet.Ms)
         if magnet.mesh.mask is None:
-            lap = (_neumann_laplacian if self.stencil == "nearest"
-                   else _multilinear_laplacian)(m, magnet.mesh)
-            return coeff * lap
+            return coeff * _unmasked_laplacian(m, magnet.mesh, self.stencil == "multilinear")
         w = _weights(magnet, m)
         lap = jnp.zeros_like(m)
         for axis, d in enumerate(magnet.mesh.cell):
