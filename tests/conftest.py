@@ -33,3 +33,18 @@ def run_notebook(monkeypatch):
                   if o.get("output_type") == "error"]
         assert not errors
     return run
+
+
+# pytest-xdist (--dist loadfile) hands out test files in collection order, so the run ends
+# when the last long file does. The longest files go first (measured on the 2-core CI box:
+# ~50-125 s each), and the many short ones fill the gaps at the end.
+_LONG_FILES = ("test_notebook_device_tuning.py", "test_notebook_devices.py",
+               "test_devices_sot_neuron.py", "test_notebook_crossbar_cooptimization.py",
+               "test_gradients.py", "test_devices_volatile_synapse.py",
+               "test_sweep_physics.py", "test_notebook_snn_stdp.py", "test_snn.py",
+               "test_solver.py", "test_sweeps.py", "test_tuning.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(_LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
