@@ -35,9 +35,10 @@ def run_notebook(monkeypatch):
     return run
 
 
-# pytest-xdist (--dist loadfile) hands out test files in collection order, so the run ends
-# when the last long file does. The longest files go first (measured on the 2-core CI box:
-# ~50-125 s each), and the many short ones fill the gaps at the end.
+# pytest-xdist (--dist loadfile --no-loadscope-reorder) hands out test files in collection
+# order, so the run ends when the last long file does. The longest files go first (measured
+# on the 2-core CI box: ~50-125 s each), and the many short ones fill the gaps at the end.
+# (xdist's default reorder would put the one-test notebook files last.)
 _LONG_FILES = ("test_notebook_device_tuning.py", "test_notebook_devices.py",
                "test_devices_sot_neuron.py", "test_notebook_crossbar_cooptimization.py",
                "test_gradients.py", "test_devices_volatile_synapse.py",
