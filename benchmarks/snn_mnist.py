@@ -21,6 +21,7 @@ import json
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from _common import RESULTS, host_info, save
@@ -45,6 +46,25 @@ def make_layer(args):
         input_total=args.input_total, n_steps=args.steps, plasticity=args.plasticity)
 
 
+def respond_lowering_bias(tester, state, images, key, drops_uA):
+    """`respond`, then each image still silent after all its tries is shown again with every
+    neuron's homeostatic bias current lowered by drops_uA[0] [µA] (clipped at 0), those still
+    silent with drops_uA[1], and so on (the bias DAC stepped down for that image only; the
+    neurons keep their differences of theta). Energies of the repeats are not added.
+    **Returns:** `(ImageRecord, fraction of images silent before the drops)`."""
+    rec = respond(tester, state, images, key, progress=True)
+    counts = np.array(rec.counts)
+    silent_before = float(np.mean(counts.sum(1) == 0))
+    for k, drop in enumerate(drops_uA):
+        silent = np.flatnonzero(counts.sum(1) == 0)
+        if len(silent) == 0:
+            break
+        lowered = dataclasses.replace(state, theta=jnp.maximum(state.theta - drop * 1e-6, 0.0))
+        again = respond(tester, lowered, images[silent], jax.random.fold_in(key, 10_000 + k))
+        counts[silent] = np.asarray(again.counts)
+    return dataclasses.replace(rec, counts=counts), silent_before
+
+
 def run(args, n_neurons, seed, split):
     layer = make_layer(args)
     key = jax.random.key(seed)
@@ -58,8 +78,10 @@ def run(args, n_neurons, seed, split):
     # At test time an image may be shown up to 8 times (row voltage up to 1.25^7 x, capped
     # at 1 V) before it counts as silent.
     tester = dataclasses.replace(layer, max_tries=8)
-    r_tr = respond(tester, state, x_tr, jax.random.fold_in(key, 2), progress=True)
-    r_te = respond(tester, state, split.x_test, jax.random.fold_in(key, 3), progress=True)
+    r_tr, _ = respond_lowering_bias(tester, state, x_tr, jax.random.fold_in(key, 2),
+                                    args.test_silent_drops)
+    r_te, te_silent_before = respond_lowering_bias(
+        tester, state, split.x_test, jax.random.fold_in(key, 3), args.test_silent_drops)
     t_test = time.perf_counter() - t0
     labels = assign_labels(r_tr.counts, y_tr, 10)
     acc = float(np.mean(classify(r_te.counts, labels, 10) == split.y_test))
@@ -73,6 +95,7 @@ def run(args, n_neurons, seed, split):
         "train_spikes_per_image": float(hist.counts.sum(1).mean()),
         "test_spikes_per_image": float(r_te.counts.sum(1).mean()),
         "test_silent_fraction": float(np.mean(r_te.counts.sum(1) == 0)),
+        "test_silent_before_drops": te_silent_before,
         "energy_per_train_image_J": {
             "neuron": float(hist.energy_neuron.mean()),
             "synapse_read": float(hist.energy_read.mean()),
@@ -119,10 +142,18 @@ def main():
     p.add_argument("--voltage", type=float, default=0.25)
     p.add_argument("--column-mean", type=float, default=0.1)
     p.add_argument("--min-spikes", type=int, default=5)
+    p.add_argument("--test-silent-drops", type=float, nargs="*", default=[],
+                   help="µA, increasing: a test (and labelling) image still silent after its 8 "
+                        "tries is shown again with all bias currents lowered by each in turn "
+                        "(default: none)")
     p.add_argument("--chunk", type=int, default=100)
     p.add_argument("--tag", default="4bit")
     p.add_argument("--save-weights", action="store_true")
     args = p.parse_args()
+    drops = np.asarray(args.test_silent_drops, float)
+    if np.any(~np.isfinite(drops)) or np.any(drops <= 0) or np.any(np.diff(drops) <= 0):
+        p.error(f"--test-silent-drops = {args.test_silent_drops}: must be finite, > 0 µA and "
+                f"increasing")
     split = mnist5000(flatten=True, seed=0)
     runs = [run(args, n, s, split) for n in args.neurons for s in args.seeds]
     summary = {}
