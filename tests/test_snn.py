@@ -1,6 +1,8 @@
 """Spiking layer with STDP (spinjax.networks.snn): plasticity rule, synapse levels, inhibition,
 homeostasis, unsupervised learning of two synthetic classes, bad input."""
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from spinjax.circuits import kirchhoff_currents
-from spinjax.networks import (STDP, BinaryMTJSynapses, DWIFSpikingNeuron, Homeostasis,
+from spinjax.networks import (STDP, BiasRamp, BinaryMTJSynapses, DWIFSpikingNeuron, Homeostasis,
                               LayerState, LIFSpikingNeuron, MTJSpikingNeuron,
                               MultiLevelSynapses, SpikingLayer, assign_labels, classify,
                               respond, simulate_pairs, train_stdp)
@@ -206,6 +208,57 @@ def test_other_neurons_spike_in_the_layer(neuron):
     assert rec.counts.sum() > 0 and np.all(np.isfinite(rec.energy))
 
 
+# --- inference operating point ------------------------------------------------------------------
+def test_bias_ramp_steps_down_then_holds():
+    ramp = BiasRamp(start=10e-6, rate=2e-6, burst=3e-6)
+    b, searching = ramp.initial(jnp.float64)
+    trace = []
+    for spiked in [False, False, True, False, True]:
+        b, searching = ramp.advance(b, searching, jnp.asarray(spiked))
+        trace.append((float(b) * 1e6, bool(searching)))
+    # 2 µA lower per step until the first spike, then 3 µA lower (burst) and held
+    np.testing.assert_allclose([t[0] for t in trace], [8, 6, 3, 3, 3], atol=1e-9)
+    assert [t[1] for t in trace] == [True, True, False, False, False]
+
+
+def _fixed_layer_state(layer, n_in, theta):
+    n_out = len(theta)
+    return LayerState(w=jnp.ones((n_in, n_out)), theta=jnp.asarray(theta),
+                      gain=jnp.ones((n_in, n_out)))
+
+
+def test_bias_ramp_silences_until_it_reaches_the_column_current():
+    """max_rate = 1: every row is on from step 0, so the column current I is constant; the
+    neuron sees I - b(t) and P(I <= 0) = 0 exactly, so no spike can come before step
+    (start - I) / rate; the ramp then finds every image (none silent)."""
+    n_in, steps_silent, rate = 16, 25, 2e-6
+    layer = SpikingLayer(n_steps=80, max_rate=1.0, row_voltage=0.3)
+    state = _fixed_layer_state(layer, n_in, [0.0, 0.0])
+    g = layer.conductance(state)
+    i_col = float(kirchhoff_currents(g, jnp.full(n_in, 0.3), layer.neuron_conductance)[0])
+    ramped = dataclasses.replace(layer, bias_ramp=BiasRamp(start=i_col + steps_silent * rate,
+                                                            rate=rate))
+    rec = ramped.present(state, jnp.ones(n_in), jax.random.key(0), record=True)[1]
+    first = int(np.argmax(np.asarray(rec.spikes).any(1)))
+    assert np.asarray(rec.spikes).any() and first > steps_silent
+    r = respond(ramped, state, np.ones((20, n_in)), jax.random.key(1))
+    assert np.all(r.counts.sum(1) > 0)
+
+
+def test_inference_scale_of_learned_offsets():
+    """Two identical neurons, the second with a large learned offset: silent at test time
+    with the full offset (scale 1), back in the competition with scale 0."""
+    hom = Homeostasis(theta_rest=10e-6)
+    # 16 rows at 1 V on G_max = 5.4 µS: ~83 µA per column, P(83 - 10 µA) ~ 0.8 per step.
+    layer = SpikingLayer(n_steps=60, max_rate=1.0, row_voltage=1.0, homeostasis=hom)
+    state = _fixed_layer_state(layer, 16, [10e-6, 500e-6])
+    for scale, second_fires in [(1.0, False), (0.0, True)]:
+        lay = dataclasses.replace(layer, homeostasis=dataclasses.replace(
+            hom, inference_scale=scale))
+        counts = respond(lay, state, np.ones((30, 16)), jax.random.key(2)).counts
+        assert counts[:, 0].sum() > 0 and (counts[:, 1].sum() > 0) == second_fires
+
+
 # --- bad input ---------------------------------------------------------------------------------
 def test_bad_input_raises():
     layer = SpikingLayer(n_steps=10)
@@ -232,3 +285,9 @@ def test_bad_input_raises():
         MTJSpikingNeuron(refractory=-1)
     with pytest.raises(ValueError, match="weight_dependence"):
         STDP(weight_dependence="cubic")
+    with pytest.raises(ValueError, match=r"inference_scale .*\[0, 1\]"):
+        Homeostasis(inference_scale=1.5)
+    with pytest.raises(ValueError, match="rate"):
+        BiasRamp(rate=-1e-6)
+    with pytest.raises(ValueError, match="burst"):
+        BiasRamp(burst=-1e-6)

@@ -7,7 +7,7 @@ from .activations import (AbstractNeuron, IFNeuron, IRMENNeuron, StepNeuron,
 from .layers import CrossbarConv2d, CrossbarDense, average_pool
 from .models import CrossbarNet, cnn, mlp
 # Spiking layer with on-chip STDP (physics.md 7): stochastic MTJ neurons on a spintronic crossbar.
-from .snn import (Homeostasis, ImageRecord, LayerState, SpikingLayer, assign_labels,
+from .snn import (BiasRamp, Homeostasis, ImageRecord, LayerState, SpikingLayer, assign_labels,
                   check_images, classify, images_per_second, respond, train_stdp)
 from .snn_neurons import (DEFAULT_IF_SURROGATE, DEFAULT_SWITCHING, AbstractSpikingNeuron,
                           DWIFSpikingNeuron, LIFSpikingNeuron, MTJSpikingNeuron, NeuronState,

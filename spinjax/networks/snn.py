@@ -47,19 +47,74 @@ class Homeostasis(eqx.Module):
     switching probability a steep function of the current, subtracting a bias turns a small
     relative difference of two column currents into a large one.
 
+    At inference the learned part can be scaled: neuron j is biased with theta_rest +
+    `inference_scale` (theta_j - theta_rest). The learned offsets record how often each
+    neuron won during training (they equalise its share of the images); kept in full at test
+    time they also penalise a neuron whose prototype is simply common, so a partial offset
+    can classify better. Choose it on training data (`benchmarks/snn_mnist.py` does).
+
     **Arguments:** `theta_plus` [A], >= 0 (0 switches adaptation off); `tau_theta`
-    [time steps], > 0 (`jnp.inf`: no decay); `theta_rest` [A], >= 0.
+    [time steps], > 0 (`jnp.inf`: no decay); `theta_rest` [A], >= 0; `inference_scale`,
+    in [0, 1] (1: the full learned offsets at test time, as in Diehl & Cook).
     """
 
     theta_plus: Float[Array, ""] = 0.2e-6
     tau_theta: Float[Array, ""] = 1e7
     theta_rest: Float[Array, ""] = 0.0
+    inference_scale: Float[Array, ""] = 1.0
 
     def __check_init__(self):
         check_range("theta_plus", self.theta_plus, low=0.0, low_inclusive=True, unit="A")
         check_range("theta_rest", self.theta_rest, low=0.0, low_inclusive=True, unit="A")
+        check_range("inference_scale", self.inference_scale, low=0.0, high=1.0,
+                    low_inclusive=True, high_inclusive=True)
         if not bool(jnp.all(jnp.asarray(self.tau_theta) == jnp.inf)):
             check_range("tau_theta", self.tau_theta, low=0.0, unit="steps")
+
+
+class BiasRamp(eqx.Module):
+    """Search for each presentation's operating point with a common bias current.
+
+    A bias current b(t) opposing every neuron's column current starts at `start` and is
+    stepped down by `rate` each time step until the first spike is read; from then on it is
+    held (a counter-driven DAC in the column periphery). A negative b adds current.
+
+    Why: the stochastic neuron's P(fire) rises as a power of its net current in the tail
+    (P ~ (I / I50)^(1 / log_width)), so the neuron that fires first is drawn with odds
+    ~ (I_1 / I_2)^(1/w), a soft winner-take-all. Images drive the columns with different
+    strengths; a fixed bias leaves weak images silent and lets strong ones fire many
+    neurons at once. The ramp finds, per image, the bias at which the best-driven neuron
+    has just started to fire, where the competition is sharpest, and the first spike stops
+    it.
+
+    With `burst` > 0 the bias is lowered by that much at the spike that ends a search, so
+    the winner goes on firing (and inhibiting the others) instead of sitting at the edge of
+    its switching curve.
+
+    **Arguments:** `start` [A], in (-1, 1) (either sign); `rate` [A per time step], in
+    (0, 1); `burst` [A], >= 0.
+    """
+
+    start: Float[Array, ""] = 100e-6
+    rate: Float[Array, ""] = 1e-6
+    burst: Float[Array, ""] = 0.0
+
+    def __check_init__(self):
+        check_range("start", self.start, low=-1.0, high=1.0, unit="A")
+        check_range("rate", self.rate, low=0.0, high=1.0, unit="A per step")
+        check_range("burst", self.burst, low=0.0, high=1.0, low_inclusive=True, unit="A")
+
+    def initial(self, dtype):
+        """(bias [A], searching) at the start of a presentation."""
+        return jnp.asarray(self.start, dtype), jnp.ones((), bool)
+
+    def advance(self, bias, searching, spiked):
+        """The bias of the next step: one `rate` lower while searching (no spike yet); `burst`
+        lower at the spike that ends the search; then held."""
+        found = searching & spiked
+        searching = searching & ~spiked
+        bias = jnp.where(searching, bias - self.rate, jnp.where(found, bias - self.burst, bias))
+        return bias, searching
 
 
 class LayerState(eqx.Module):
@@ -138,6 +193,8 @@ class SpikingLayer(eqx.Module):
       sum(intensities) (capped at 1 V): every image drives the columns with the same total
       input, so digits with few pixels (a "1") compete on equal terms with wide ones (a
       "0"); the row driver's gain set per image. > 0; None = off.
+    - `bias_ramp`: a `BiasRamp` (common bias stepped down each step until the first spike,
+      then held), in training and inference; None (default) = off.
     - `min_spikes`: input-scaling homeostasis (Diehl & Cook): an image that makes fewer than
       this many spikes is presented again with the row voltage raised by `voltage_boost`
       (> 1), at most `max_tries` times in all (learning continues meanwhile, energies add
@@ -164,6 +221,7 @@ class SpikingLayer(eqx.Module):
     w_init: Float[Array, ""] = 0.3
     column_mean: Float[Array, ""] | None = None
     input_total: Float[Array, ""] | None = None
+    bias_ramp: BiasRamp | None = None
     min_spikes: int = eqx.field(static=True, default=0)
     voltage_boost: Float[Array, ""] = 1.25
     max_tries: int = eqx.field(static=True, default=4)
@@ -257,8 +315,11 @@ class SpikingLayer(eqx.Module):
             scale = jnp.minimum(scale * self.input_total / jnp.maximum(jnp.sum(image), 1e-9),
                                 1.0 / self.row_voltage)
 
+        hom = self.homeostasis
+        ramp = self.bias_ramp
+
         def step(carry, xs):
-            w, theta, rows, x_pre, y_post, inh, nstate, counts, max_p, energies = carry
+            w, theta, rows, x_pre, y_post, inh, nstate, counts, max_p, energies, ramp_c = carry
             seed, nkey = xs
             pre = hash_uniform(seed[0], (n_in,)) < prob
             rows = jnp.where(pre, self.pulse_steps, rows)
@@ -267,7 +328,13 @@ class SpikingLayer(eqx.Module):
             col = jnp.sum(g, axis=0)
             i = kirchhoff_currents(g, v, g_s)
             blocked = inh > 0
-            nstate, spike, p, e_neuron = self.neuron.step(nstate, i - theta, blocked, nkey)
+            offset = theta if learn else (hom.theta_rest
+                                          + hom.inference_scale * (theta - hom.theta_rest))
+            if ramp is not None:
+                offset = offset + ramp_c[0]
+            nstate, spike, p, e_neuron = self.neuron.step(nstate, i - offset, blocked, nkey)
+            if ramp is not None:
+                ramp_c = ramp.advance(*ramp_c, jnp.any(spike))
             # Joule heat in the devices: sum_ij G_ij (V_i - V_j)^2 t, V_j = I_j / G_s.
             v_col = i / g_s
             e_read = (v**2 @ jnp.sum(g, axis=1) - 2.0 * jnp.sum(i * (1.0 + col / g_s) * v_col)
@@ -290,19 +357,20 @@ class SpikingLayer(eqx.Module):
                 w, e_prog = jax.lax.cond(active, plastic,
                                          lambda w: (w, jnp.zeros((), dtype)), w)
                 y_post = jnp.where(spike, 1.0, y_old)
-                rest = self.homeostasis.theta_rest
-                theta = rest + (theta - rest) * decay_theta + self.homeostasis.theta_plus * spike
+                rest = hom.theta_rest
+                theta = rest + (theta - rest) * decay_theta + hom.theta_plus * spike
             energies = energies + jnp.stack([jnp.sum(e_neuron), e_read, e_prog]).astype(dtype)
             carry = (w, theta, jnp.maximum(rows - 1, 0), x_pre, y_post, inh, nstate,
-                     counts + spike, jnp.maximum(max_p, jnp.max(p)), energies)
+                     counts + spike, jnp.maximum(max_p, jnp.max(p)), energies, ramp_c)
             return carry, out
 
         carry = (state.w, state.theta, jnp.zeros(n_in, jnp.int32), jnp.zeros(n_in, dtype),
                  jnp.zeros(n_out, dtype), jnp.zeros(n_out, jnp.int32),
                  self.neuron.init(n_out, jax.random.fold_in(key, 2)),
-                 jnp.zeros(n_out, jnp.int32), jnp.zeros((), dtype), jnp.zeros(3, dtype))
+                 jnp.zeros(n_out, jnp.int32), jnp.zeros((), dtype), jnp.zeros(3, dtype),
+                 ramp.initial(dtype) if ramp is not None else ())
         carry, ys = jax.lax.scan(step, carry, (seeds, nkeys))
-        w, theta, *_, counts, max_p, energies = carry
+        w, theta, *_, counts, max_p, energies, _ = carry
         if learn and self.plasticity == "image":
             # sum_t x_pre(t) post(t) and sum_t pre(t) y_post(t): two matrix products.
             a_ltp = ys["x"].T @ ys["post"].astype(jnp.float32)
