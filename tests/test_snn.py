@@ -259,12 +259,27 @@ def test_inference_scale_of_learned_offsets():
         assert counts[:, 0].sum() > 0 and (counts[:, 1].sum() > 0) == second_fires
 
 
+def test_presentations_add_up():
+    layer = SpikingLayer(n_steps=60, max_rate=1.0, row_voltage=1.0)
+    state = _fixed_layer_state(layer, 16, [10e-6, 10e-6])
+    x, key = np.ones((4, 16)), jax.random.key(3)
+    three = respond(layer, state, x, key, presentations=3)
+    parts = [respond(layer, state, x, k) for k in
+             (key, jax.random.fold_in(key, 2**30 + 1), jax.random.fold_in(key, 2**30 + 2))]
+    assert parts[0].counts.sum() > 0
+    np.testing.assert_array_equal(three.counts, sum(p.counts for p in parts))
+    np.testing.assert_allclose(three.energy, sum(p.energy for p in parts), rtol=1e-12)
+    np.testing.assert_array_equal(three.max_p, np.max([p.max_p for p in parts], axis=0))
+
+
 # --- bad input ---------------------------------------------------------------------------------
 def test_bad_input_raises():
     layer = SpikingLayer(n_steps=10)
     state = layer.init(jax.random.key(0), 16, 2)
     with pytest.raises(ValueError, match="images has shape"):
         respond(layer, state, np.zeros((3, 15)), jax.random.key(0))
+    with pytest.raises(ValueError, match="presentations"):
+        respond(layer, state, np.zeros((3, 16)), jax.random.key(0), presentations=0)
     with pytest.raises(ValueError, match=r"images .*allowed range \[0, 1\]"):
         respond(layer, state, np.full((3, 16), 1.5), jax.random.key(0))
     with pytest.raises(ValueError, match=r"max_rate .*\[0, 1\]"):

@@ -9,7 +9,8 @@ is `n_steps` time steps of `step_time` (Table II: 340 x 0.5 ns), a `lax.scan`:
    voltage pulse of duration tau_0);
 3. column currents from Kirchhoff's law with the neuron's finite input conductance
    (`spinjax.circuits.crossbar.kirchhoff_currents`, physics.md 6), times a fixed per-device
-   variation factor, minus the homeostatic offset theta_j;
+   variation factor, minus the homeostatic offset theta_j (and, with a `BiasRamp`, a
+   common bias that searches each presentation's operating point);
 4. each neuron writes / reads / resets (`snn_neurons`); neurons held by lateral inhibition
    are not written;
 5. a spike of any neuron inhibits all the others for exactly `inhibition_steps` steps;
@@ -131,7 +132,7 @@ class ImageRecord(eqx.Module):
     """What one image presentation produced.
 
     - `counts` (n_out,): spikes of each neuron;
-    - `max_p`: largest firing probability P(I - theta) of any neuron in any step (inhibition
+    - `max_p`: largest firing probability P(net current) of any neuron in any step (inhibition
       and refractoriness ignored): the "maximum switching probability" of the source paper;
     - `energy_neuron`, `energy_read`, `energy_program` [J]: neuron write / read / reset,
       Joule heat in the synapses during the row pulses, STDP programming;
@@ -505,25 +506,41 @@ def train_stdp(layer: SpikingLayer, state: LayerState, images, key, *, epochs: i
     return state, _cat(records, 0)
 
 
-def respond(layer: SpikingLayer, state: LayerState, images, key, *, chunk: int = 250,
-            progress: bool = False):
+def respond(layer: SpikingLayer, state: LayerState, images, key, *, presentations: int = 1,
+            chunk: int = 250, progress: bool = False):
     """Inference (no plasticity, theta fixed): spike counts of every neuron for every image,
     `vmap` over images; over replicas too when `state` is stacked (leaves with a leading
     replica axis, e.g. `jax.vmap(layer.init, (0, None, None))(keys, n_in, n_out)`).
 
+    `presentations` (>= 1): each image is shown that many times, independently, and the
+    counts and energies [J] are summed (max_p: the largest). A stochastic layer's decision
+    is a draw; repeating it trades time and energy for accuracy.
+
     **Returns:** an `ImageRecord` with leaves of shape (n_images, ...) — or (replicas,
-    n_images, ...) — where image j uses the key fold_in(key, j).
+    n_images, ...). Image j uses the key fold_in(key, j) in the first presentation and
+    fold_in(fold_in(key, 2**30 + k), j) in presentation k > 0.
     """
     images = check_images(images, state.w.shape[-2])
+    if not (isinstance(presentations, int) and presentations >= 1):
+        raise ValueError(f"presentations = {presentations!r} must be an integer >= 1")
     from tqdm.auto import tqdm
 
     n = len(images)
-    records = []
-    for start in tqdm(range(0, n, chunk), desc="respond", disable=not progress):
-        idx = np.arange(start, min(start + chunk, n))
-        rec = _respond_chunk(layer, state, jnp.asarray(images[idx]), _image_keys(key, idx))
-        records.append(jax.device_get(rec))
-    return _cat(records, 1 if state.w.ndim == 3 else 0)
+    total = None
+    for k in range(presentations):
+        pkey = key if k == 0 else jax.random.fold_in(key, 2**30 + k)
+        records = []
+        for start in tqdm(range(0, n, chunk), desc="respond", disable=not progress):
+            idx = np.arange(start, min(start + chunk, n))
+            rec = _respond_chunk(layer, state, jnp.asarray(images[idx]), _image_keys(pkey, idx))
+            records.append(jax.device_get(rec))
+        rec = _cat(records, 1 if state.w.ndim == 3 else 0)
+        total = rec if total is None else ImageRecord(
+            counts=total.counts + rec.counts, max_p=np.maximum(total.max_p, rec.max_p),
+            energy_neuron=total.energy_neuron + rec.energy_neuron,
+            energy_read=total.energy_read + rec.energy_read,
+            energy_program=total.energy_program + rec.energy_program)
+    return total
 
 
 def assign_labels(counts, labels, n_classes: int) -> np.ndarray:
