@@ -3,7 +3,9 @@
 784 inputs, n excitatory stochastic SOT-MTJ neurons, 4-bit synapses, 340 steps per image
 (Table II), MNIST-5000 images. Inference: `vmap` over a batch of 250 images; training:
 sequential images (`train_stdp`, chunks of 100), STDP programmed online (every event) or
-once per image. Compile time excluded (one warm-up call); best of 2.
+once per image. The layer is `snn_mnist.py`'s (README settings); inference uses its test
+protocol (`BiasRamp` of 100 µA, 1 µA per step; learned offsets x 0.25). Compile time
+excluded (one warm-up call); best of 2.
 
 With `--bindsnet N` (run in an environment that has BindsNET and torch, e.g. the peers
 one), BindsNET's Diehl & Cook network (`bindsnet_diehl_cook.py`: its MNIST example's
@@ -16,6 +18,7 @@ Writes benchmarks/results/snn_speed_<backend>.json.
 """
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -24,16 +27,23 @@ import numpy as np
 
 from _common import RESULTS, host_info, save
 
-from spinjax.networks import (STDP, Homeostasis, SpikingLayer, images_per_second, mnist5000,
-                              train_stdp)
+from spinjax.networks import (STDP, BiasRamp, Homeostasis, SpikingLayer, images_per_second,
+                              mnist5000, train_stdp)
 from spinjax.networks.snn import _image_keys, _train_chunk
 
 
 def layer_for(plasticity):
-    return SpikingLayer(row_voltage=0.25, column_mean=0.1, min_spikes=5, input_total=100.0,
-                        homeostasis=Homeostasis(theta_plus=0.1e-6, theta_rest=25e-6),
-                        stdp=STDP(eta_plus=0.2, eta_minus=0.067, offset=0.1),
+    return SpikingLayer(row_voltage=0.5, column_mean=0.1, min_spikes=5, input_total=100.0,
+                        homeostasis=Homeostasis(theta_plus=0.2e-6, theta_rest=50e-6),
+                        stdp=STDP(eta_plus=0.05, eta_minus=0.0167, offset=0.1),
                         plasticity=plasticity)
+
+
+def tester_for(layer):
+    """The test protocol of `snn_mnist.py`."""
+    return dataclasses.replace(layer, max_tries=8, bias_ramp=BiasRamp(100e-6, 1e-6),
+                               homeostasis=dataclasses.replace(layer.homeostasis,
+                                                               inference_scale=0.25))
 
 
 def train_speed(layer, state, images, key):
@@ -63,7 +73,8 @@ def main():
         state, _ = train_stdp(layer, state, sp.x_train[:100], jax.random.key(1), chunk=100,
                               progress=False)
         row = {"neurons": n,
-               "inference_images_per_s": images_per_second(layer, state, x, jax.random.key(2)),
+               "inference_images_per_s": images_per_second(tester_for(layer), state, x,
+                                                           jax.random.key(2)),
                "train_images_per_s_image_mode": train_speed(layer, state, x[:100],
                                                             jax.random.key(3)),
                "train_images_per_s_online": train_speed(layer_for("online"), state, x[:100],
@@ -77,6 +88,10 @@ def main():
             "synapse_read": float(rec.energy_read.mean()),
             "programming_image_mode": float(rec.energy_program.mean()),
             "programming_online": float(rec_online.energy_program.mean())}
+        rec_test = jax.vmap(lambda im, k: tester_for(layer).run(state, im, k)[1])(
+            x, _image_keys(jax.random.key(5), np.arange(len(x))))
+        row["energy_per_test_image_J"] = {"neuron": float(rec_test.energy_neuron.mean()),
+                                          "synapse_read": float(rec_test.energy_read.mean())}
         row["simulated_time_per_image_s"] = float(layer.image_time())
         if args.bindsnet:
             from bindsnet_diehl_cook import images_per_second as bindsnet_speed
