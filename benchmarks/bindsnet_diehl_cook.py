@@ -15,7 +15,7 @@ Needs BindsNET and torch (not spinjax dependencies), e.g. in the peers environme
     .venv-peers/bin/pip install --no-deps bindsnet && .venv-peers/bin/pip install pandas \
         tensorboardX torchvision opencv-python-headless ale-py gymnasium scikit-learn mlxtend
     .venv-peers/bin/python benchmarks/bindsnet_diehl_cook.py --neurons 100 --seeds 0
-Writes benchmarks/results/bindsnet_diehl_cook_cpu.json (one entry per neurons x seed).
+Writes benchmarks/results/bindsnet_diehl_cook[_<tag>]_cpu.json (one entry per neurons x seed).
 """
 
 import argparse
@@ -107,6 +107,7 @@ def main():
     p.add_argument("--time", type=int, default=250, help="ms per image (dt = 1 ms)")
     p.add_argument("--intensity", type=float, default=128.0, help="max input rate [Hz]")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--tag", default="", help="results file suffix: bindsnet_diehl_cook<_tag>_cpu.json")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -116,10 +117,11 @@ def main():
     summary = {}
     for n in args.neurons:
         acc = [r["test_accuracy"] for r in runs if r["neurons"] == n]
-        summary[str(n)] = {"mean": float(np.mean(acc)), "std": float(np.std(acc)),
+        summary[str(n)] = {"mean": float(np.mean(acc)),
+                           "std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0,
                            "seeds": args.seeds}
     import platform
-    save("bindsnet_diehl_cook_cpu.json",
+    save(f"bindsnet_diehl_cook{'_' + args.tag if args.tag else ''}_cpu.json",
          {"peer": f"bindsnet {getattr(bindsnet, '__version__', '0.3.4')}",
           "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
           "machine": platform.processor() or platform.machine(), "args": vars(args),
