@@ -87,6 +87,8 @@ def evaluate(args, layer, state, key, split):
     # At test time an image may be shown up to 8 times (row voltage up to 1.25^7 x, capped
     # at 1 V) before it counts as silent.
     tester = dataclasses.replace(layer, max_tries=8, bias_ramp=_ramp(args.test_ramp))
+    if args.test_inhibition is not None:
+        tester = dataclasses.replace(tester, inhibition_steps=args.test_inhibition)
     if args.test_refractory is not None:
         tester = dataclasses.replace(
             tester, neuron=dataclasses.replace(tester.neuron, refractory=args.test_refractory))
@@ -135,7 +137,8 @@ def run(args, n_neurons, seed, split):
     state = layer.init(jax.random.fold_in(key, 0), 784, n_neurons)
     t0 = time.perf_counter()
     state, hist = train_stdp(layer, state, x_tr, jax.random.fold_in(key, 1),
-                             epochs=args.epochs, chunk=args.chunk)
+                             epochs=args.epochs, chunk=args.chunk,
+                             learning_rate_scale=args.eta_schedule)
     t_train = time.perf_counter() - t0
     test, labels = evaluate(args, layer, state, key, split)
     out = {
@@ -169,11 +172,15 @@ def reevaluate(args, path, split):
     return out
 
 
-def main():
+def parser():
+    """The command line (also used by scripts that re-test saved weights)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--neurons", type=int, nargs="+", default=[100, 225, 400])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--eta-schedule", type=float, nargs="+", metavar="F",
+                   help="one factor per epoch on eta+ and eta- (e.g. 1 0.3: anneal the last "
+                        "epoch; train_stdp's learning_rate_scale)")
     p.add_argument("--train", type=int, default=4000, help="training images used (<= 4000)")
     p.add_argument("--steps", type=int, default=340)
     p.add_argument("--neuron", choices=["mtj", "lif"], default="mtj",
@@ -208,6 +215,9 @@ def main():
                    help="inference scale(s) of the learned homeostatic offsets "
                         "(Homeostasis.inference_scale); with several, the one with the best "
                         "training-set accuracy is reported")
+    p.add_argument("--test-inhibition", type=int, default=None,
+                   help="lateral inhibition at inference [steps]; 0 = off, every neuron "
+                        "fires at its own rate at the bias the ramp found (default: as trained)")
     p.add_argument("--test-refractory", type=int, default=None,
                    help="neuron refractory period at inference [steps] (default: as trained)")
     p.add_argument("--test-presentations", type=int, default=1,
@@ -219,7 +229,11 @@ def main():
     p.add_argument("--chunk", type=int, default=100)
     p.add_argument("--tag", default="4bit")
     p.add_argument("--save-weights", action="store_true")
-    args = p.parse_args()
+    return p
+
+
+def main():
+    args = parser().parse_args()
     split = mnist5000(flatten=True, seed=0)
     if args.evaluate:
         runs = [reevaluate(args, path, split) for path in args.evaluate]

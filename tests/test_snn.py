@@ -153,6 +153,29 @@ def test_homeostasis_lowers_the_rate_of_a_dominant_neuron(dominant_run):
     assert flat[-5:].mean() > 0.8 * flat[:3].mean()     # without homeostasis: no decline
 
 
+def test_learning_rate_schedule_scales_each_epoch():
+    layer = SpikingLayer(n_steps=30, row_voltage=0.6, w_init=0.5,
+                         stdp=STDP(eta_plus=0.1, eta_minus=0.03, offset=0.1))
+    state = layer.init(jax.random.key(0), 64, 2)
+    x = np.asarray(jax.random.uniform(jax.random.key(1), (6, 64)))
+    key = jax.random.key(2)
+
+    def train(epochs, scale=None):
+        return train_stdp(layer, state, x, key, epochs=epochs, chunk=6, progress=False,
+                          learning_rate_scale=scale)[0].w
+
+    one, two = train(1), train(2)
+    assert not np.array_equal(one, two)
+    np.testing.assert_array_equal(train(2, (1.0, 1.0)), two)      # same keys per epoch
+    np.testing.assert_array_equal(train(2, (1.0, 0.0)), one)      # epoch 2 frozen
+    with pytest.raises(ValueError, match="one per epoch"):
+        train(2, (1.0,))
+    with pytest.raises(ValueError, match="learning_rate_scale"):
+        train(2, (1.0, -0.5))
+    with pytest.raises(ValueError, match="eta_plus"):
+        train(2, (1.0, 20.0))
+
+
 # --- learning two classes without labels -------------------------------------------------------
 def _patterns(key, n, side=10):
     """Class 0: left half bright; class 1: right half; 10 % of pixels flipped."""

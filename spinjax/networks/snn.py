@@ -24,6 +24,7 @@ The network is a pytree: `jax.vmap` over images (inference, `respond`), over lay
 `jax.jit` over everything. Learning is sequential in the images (`train_stdp`).
 """
 
+import dataclasses
 import math
 
 import equinox as eqx
@@ -471,7 +472,8 @@ def _cat(records, axis):
 
 
 def train_stdp(layer: SpikingLayer, state: LayerState, images, key, *, epochs: int = 1,
-          chunk: int = 50, shuffle: bool = True, progress: bool = True):
+               chunk: int = 50, shuffle: bool = True, progress: bool = True,
+               learning_rate_scale=None):
     """Unsupervised STDP training, one image after another.
 
     **Arguments:**
@@ -481,6 +483,9 @@ def train_stdp(layer: SpikingLayer, state: LayerState, images, key, *, epochs: i
       not depend on `chunk`.
     - `epochs` (>= 1), `chunk`: images per compiled call (a tqdm bar ticks per chunk),
       `shuffle`: a new order each epoch (else the given order).
+    - `learning_rate_scale`: None, or one factor >= 0 per epoch on the STDP rates eta_+ and
+      eta_- (an annealing schedule, e.g. (1, 0.3): the last epoch refines the prototypes
+      with smaller steps); the scaled rates must stay in [0, 1].
 
     **Returns:** `(state, ImageRecord)` with records stacked over all presentations
     (epochs x n, in presentation order).
@@ -488,6 +493,16 @@ def train_stdp(layer: SpikingLayer, state: LayerState, images, key, *, epochs: i
     images = check_images(images, state.w.shape[0])
     if not (isinstance(epochs, int) and epochs >= 1):
         raise ValueError(f"epochs = {epochs!r} must be an integer >= 1")
+    layers = [layer] * epochs
+    if learning_rate_scale is not None:
+        factors = np.asarray(learning_rate_scale, float)
+        if factors.shape != (epochs,):
+            raise ValueError(f"learning_rate_scale has {factors.size} factors; expected one "
+                             f"per epoch ({epochs})")
+        check_range("learning_rate_scale", factors, low=0.0, low_inclusive=True)
+        layers = [dataclasses.replace(layer, stdp=dataclasses.replace(
+            layer.stdp, eta_plus=layer.stdp.eta_plus * float(f),
+            eta_minus=layer.stdp.eta_minus * float(f))) for f in factors]
     from tqdm.auto import tqdm
 
     n = len(images)
@@ -500,7 +515,7 @@ def train_stdp(layer: SpikingLayer, state: LayerState, images, key, *, epochs: i
             for start in range(0, n, chunk):
                 idx = order[start:start + chunk]
                 keys = _image_keys(ekey, np.arange(start, start + len(idx)))
-                state, rec = _train_chunk(layer, state, jnp.asarray(images[idx]), keys)
+                state, rec = _train_chunk(layers[e], state, jnp.asarray(images[idx]), keys)
                 records.append(jax.device_get(rec))
                 bar.update(len(idx))
     return state, _cat(records, 0)
