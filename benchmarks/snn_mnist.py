@@ -47,7 +47,7 @@ def make_layer(args):
     return SpikingLayer(
         neuron=neuron, synapses=synapses,
         stdp=STDP(eta_plus=args.eta_plus, eta_minus=args.eta_minus, offset=args.offset,
-                  weight_dependence=args.rule),
+                  tau_plus=args.tau_plus, tau_minus=args.tau_minus, weight_dependence=args.rule),
         homeostasis=Homeostasis(theta_plus=args.theta_plus * 1e-6, tau_theta=args.tau_theta,
                                 theta_rest=args.theta_rest * 1e-6),
         row_voltage=args.voltage, column_mean=args.column_mean, min_spikes=args.min_spikes,
@@ -197,6 +197,8 @@ def parser():
     p.add_argument("--eta-plus", type=float, default=0.05)
     p.add_argument("--eta-minus", type=float, default=0.0167)
     p.add_argument("--offset", type=float, default=0.1)
+    p.add_argument("--tau-plus", type=float, default=4.5, help="STDP pre trace [steps]")
+    p.add_argument("--tau-minus", type=float, default=5.0, help="STDP post trace [steps]")
     p.add_argument("--theta-plus", type=float, default=0.1, help="µA per spike")
     p.add_argument("--theta-rest", type=float, default=25.0, help="µA")
     p.add_argument("--input-total", type=float, default=100.0)
