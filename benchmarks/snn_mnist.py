@@ -36,7 +36,8 @@ from _common import RESULTS, host_info, save
 from spinjax.circuits import kirchhoff_currents
 from spinjax.networks import (STDP, BiasRamp, BinaryMTJSynapses, Homeostasis, LIFSpikingNeuron,
                               LayerState, MTJSpikingNeuron, MultiLevelSynapses, SpikingLayer,
-                              assign_labels, classify, mnist5000, respond, train_stdp)
+                              assign_labels, classify, consolidate, mnist5000, respond,
+                              train_stdp)
 
 
 def make_layer(args):
@@ -69,8 +70,7 @@ def noise_free_winners(layer, state, images):
     """Index of the neuron with the largest expected net current for each image: the rows on
     with their mean probability 1 - (1 - max_rate x)^pulse_steps, Kirchhoff currents, minus
     the inference offsets. What a perfectly sharp winner-take-all would pick."""
-    hom = layer.homeostasis
-    theta = hom.theta_rest + hom.inference_scale * (state.theta - hom.theta_rest)
+    theta = layer.inference_offsets(state)
     g = layer.conductance(state)
     on = 1.0 - (1.0 - layer.max_rate * images) ** layer.pulse_steps
     gain = np.minimum(layer.input_total / images.sum(1), 1.0 / layer.row_voltage)
@@ -94,8 +94,10 @@ def evaluate(args, layer, state, key, split):
             tester, neuron=dataclasses.replace(tester.neuron, refractory=args.test_refractory))
     by_scale = []
     t0 = time.perf_counter()
-    for scale in args.test_theta_scale:
-        t = dataclasses.replace(tester, homeostasis=dataclasses.replace(
+    settings = [(scale, bias) for scale in args.test_theta_scale
+                for bias in (args.test_prototype_bias or [None])]
+    for scale, bias in settings:
+        t = dataclasses.replace(tester, prototype_bias=bias, homeostasis=dataclasses.replace(
             layer.homeostasis, inference_scale=scale))
         r_tr = respond(t, state, x_tr, jax.random.fold_in(key, 2),
                        presentations=args.test_presentations, progress=True)
@@ -106,19 +108,20 @@ def evaluate(args, layer, state, key, split):
         ideal = assign_labels(one_hot[noise_free_winners(t, state, x_tr)], y_tr, 10)
         ideal_te = one_hot[noise_free_winners(t, state, split.x_test)]
         by_scale.append(dict(
-            scale=scale, labels=labels, r_te=r_te,
+            scale=scale, prototype_bias=bias, labels=labels, r_te=r_te,
             acc=float(np.mean(classify(r_te.counts, labels, 10) == split.y_test)),
             acc_noise_free=float(np.mean(classify(ideal_te, ideal, 10) == split.y_test)),
             acc_train=float(np.mean(classify(r_tr.counts, labels, 10) == y_tr))))
-    t_test = (time.perf_counter() - t0) / len(args.test_theta_scale)
+    t_test = (time.perf_counter() - t0) / len(settings)
     # The scale is chosen on the training set (labels and accuracy from training images only).
     best = max(by_scale, key=lambda b: b["acc_train"])
     r_te = best["r_te"]
     return {
         "test_accuracy": best["acc"], "train_accuracy": best["acc_train"],
-        "test_theta_scale": best["scale"], "test_presentations": args.test_presentations,
-        "by_test_theta_scale": [{k: b[k] for k in ("scale", "acc", "acc_train",
-                                                   "acc_noise_free")}
+        "test_theta_scale": best["scale"], "test_prototype_bias": best["prototype_bias"],
+        "test_presentations": args.test_presentations,
+        "by_test_theta_scale": [{k: b[k] for k in ("scale", "prototype_bias", "acc",
+                                                   "acc_train", "acc_noise_free")}
                                 for b in by_scale],
         "classes_covered": int(len(np.unique(best["labels"]))),
         "test_images_per_s": (len(x_tr) + len(split.x_test)) / t_test,
@@ -128,6 +131,25 @@ def evaluate(args, layer, state, key, split):
             "neuron": float(r_te.energy_neuron.mean()),
             "synapse_read": float(r_te.energy_read.mean())},
     }, best["labels"]
+
+
+def consolidated(args, layer, state, key, split):
+    """`--consolidate`: program each neuron to the mean of the training images it wins under
+    the test protocol (ramp, offsets x `--consolidate-theta-scale`, one presentation)."""
+    if not args.consolidate:
+        return state, {}
+    reader = dataclasses.replace(
+        layer, max_tries=8, bias_ramp=_ramp(args.test_ramp),
+        homeostasis=dataclasses.replace(layer.homeostasis,
+                                        inference_scale=args.consolidate_theta_scale))
+    t0 = time.perf_counter()
+    state, winners, energy = consolidate(reader, state, split.x_train[:args.train],
+                                         jax.random.fold_in(key, 5), progress=True)
+    return state, {"consolidation": {
+        "theta_scale": args.consolidate_theta_scale, "programming_energy_J": energy,
+        "silent_images": int(np.sum(winners < 0)),
+        "neurons_used": int(len(np.unique(winners[winners >= 0]))),
+        "seconds": time.perf_counter() - t0}}
 
 
 def run(args, n_neurons, seed, split):
@@ -140,9 +162,10 @@ def run(args, n_neurons, seed, split):
                              epochs=args.epochs, chunk=args.chunk,
                              learning_rate_scale=args.eta_schedule)
     t_train = time.perf_counter() - t0
+    state, cons = consolidated(args, layer, state, key, split)
     test, labels = evaluate(args, layer, state, key, split)
     out = {
-        "neurons": n_neurons, "seed": seed, **test,
+        "neurons": n_neurons, "seed": seed, **cons, **test,
         "train_images_per_s": len(x_tr) * args.epochs / t_train,
         "train_spikes_per_image": float(hist.counts.sum(1).mean()),
         "energy_per_train_image_J": {
@@ -166,8 +189,11 @@ def reevaluate(args, path, split):
     seed = int(re.fullmatch(r".*_(\d+)_(\d+)\.npz", str(path)).group(2))
     w = jnp.asarray(saved["w"])
     state = LayerState(w=w, theta=jnp.asarray(saved["theta"]), gain=jnp.ones_like(w))
-    test, _ = evaluate(args, make_layer(args), state, jax.random.key(seed), split)
-    out = {"neurons": int(w.shape[1]), "seed": seed, "weights": Path(path).name, **test}
+    layer, key = make_layer(args), jax.random.key(seed)
+    state, cons = consolidated(args, layer, state, key, split)
+    test, _ = evaluate(args, layer, state, key, split)
+    out = {"neurons": int(w.shape[1]), "seed": seed, "weights": Path(path).name, **cons,
+           **test}
     print(json.dumps(out))
     return out
 
@@ -222,6 +248,15 @@ def parser():
                         "fires at its own rate at the bias the ramp found (default: as trained)")
     p.add_argument("--test-refractory", type=int, default=None,
                    help="neuron refractory period at inference [steps] (default: as trained)")
+    p.add_argument("--test-prototype-bias", type=float, nargs="+", metavar="V",
+                   help="nearest-prototype readout at inference (SpikingLayer.prototype_bias "
+                        "[V]); with several values (and theta scales) the best on the "
+                        "training set is reported")
+    p.add_argument("--consolidate", action="store_true",
+                   help="after STDP, program each neuron to the mean of the training images "
+                        "it wins (spinjax.networks.consolidate)")
+    p.add_argument("--consolidate-theta-scale", type=float, default=0.25,
+                   help="inference scale of the learned offsets while consolidating")
     p.add_argument("--test-presentations", type=int, default=1,
                    help="independent presentations of each labelling / test image, spike "
                         "counts summed (spinjax.networks.respond)")

@@ -13,7 +13,8 @@ from spinjax.circuits import kirchhoff_currents
 from spinjax.networks import (STDP, BiasRamp, BinaryMTJSynapses, DWIFSpikingNeuron, Homeostasis,
                               LayerState, LIFSpikingNeuron, MTJSpikingNeuron,
                               MultiLevelSynapses, SpikingLayer, assign_labels, classify,
-                              respond, simulate_pairs, train_stdp)
+                              consolidate, respond, row_drive_targets, simulate_pairs,
+                              train_stdp)
 
 
 # --- STDP rule ---------------------------------------------------------------------------------
@@ -295,6 +296,62 @@ def test_presentations_add_up():
     np.testing.assert_array_equal(three.max_p, np.max([p.max_p for p in parts], axis=0))
 
 
+# --- nearest-prototype readout and consolidation ------------------------------------------------
+def _prototype_pair(**kw):
+    """Neuron 0 holds the prototype w = 1 on 16 rows, neuron 1 w = 0.5; rows at 1 V (max_rate
+    1: always on); a bias ramp from 0 adds a common current until the first spike."""
+    layer = SpikingLayer(n_steps=60, max_rate=1.0, row_voltage=1.0,
+                         bias_ramp=BiasRamp(start=0.0, rate=2e-6), **kw)
+    w = jnp.stack([jnp.ones(16), jnp.full(16, 0.5)], axis=1)
+    return layer, LayerState(w=w, theta=jnp.zeros(2), gain=jnp.ones((16, 2)))
+
+
+def test_prototype_bias_turns_the_readout_nearest_prototype():
+    """Column currents favour the larger prototype (86 vs 45 µA). With prototype_bias = 2 V
+    the prototypes are c = 2 w V: the image (1 V on every row) is nearest to c_1 = 1 V, and the
+    offsets 2 V x (G_max - G_min) x sum w^2 / 2 (82 vs 21 µA) hand it to neuron 1."""
+    layer, state = _prototype_pair()
+    biased = dataclasses.replace(layer, prototype_bias=2.0)
+    dg = layer.synapses.g_max - layer.synapses.g_min
+    np.testing.assert_allclose(biased.inference_offsets(state),
+                               [2.0 * dg * 16 / 2, 2.0 * dg * 4 / 2], rtol=1e-6)
+    x, key = np.ones((8, 16)), jax.random.key(4)
+    plain = respond(layer, state, x, key).counts.sum(0)
+    near = respond(biased, state, x, key).counts.sum(0)
+    assert plain[0] > 5 * plain[1] and near[1] > 5 * near[0]
+    zero = respond(dataclasses.replace(layer, prototype_bias=0.0), state, x, key).counts
+    np.testing.assert_array_equal(zero.sum(0), plain)
+
+
+@pytest.mark.parametrize("bits", [None, 4])
+def test_consolidate_programs_each_winner_to_its_images_mean(bits):
+    """Two neurons tuned to the two halves of 16 inputs; ten images of each half. Each neuron
+    wins its half and ends on the mean of its images' row-drive targets: exactly with analog
+    synapses; on the 4-bit levels and within one level on average with stochastic rounding
+    (unbiased; the column average's rounding noise is ~0.4 level for 8 rows)."""
+    rng = np.random.default_rng(0)
+    half = np.repeat(np.eye(2), 8, axis=1)                               # (2, 16)
+    x = np.concatenate([half[0] * rng.uniform(0.3, 1.0, (10, 16)),
+                        half[1] * rng.uniform(0.3, 1.0, (10, 16))])
+    layer = SpikingLayer(n_steps=60, max_rate=0.2, pulse_steps=5, row_voltage=1.0,
+                         column_mean=0.3, synapses=MultiLevelSynapses(bits=bits),
+                         bias_ramp=BiasRamp(start=0.0, rate=2e-6))
+    w = jnp.asarray(0.6 * half.T + 0.05)
+    state = LayerState(w=w, theta=jnp.zeros(2), gain=jnp.ones((16, 2)))
+    new, winners, energy = consolidate(layer, state, x, jax.random.key(5))
+    np.testing.assert_array_equal(winners, np.repeat([0, 1], 10))
+    targets = np.asarray(row_drive_targets(layer, x))
+    means = np.stack([targets[:10].mean(0), targets[10:].mean(0)], axis=1)
+    if bits is None:
+        np.testing.assert_allclose(new.w, means, atol=1e-5)
+    else:
+        levels = np.asarray(new.w) * 15
+        np.testing.assert_allclose(levels, np.round(levels), atol=1e-5)
+        err = (np.asarray(new.w) - means)[half.T.astype(bool)].reshape(2, 8).mean(1)
+        assert np.all(np.abs(err) < 1 / 15)
+    assert energy > 0 and np.array_equal(new.theta, state.theta)
+
+
 # --- bad input ---------------------------------------------------------------------------------
 def test_bad_input_raises():
     layer = SpikingLayer(n_steps=10)
@@ -323,6 +380,12 @@ def test_bad_input_raises():
         MTJSpikingNeuron(refractory=-1)
     with pytest.raises(ValueError, match="weight_dependence"):
         STDP(weight_dependence="cubic")
+    with pytest.raises(ValueError, match="prototype_bias"):
+        SpikingLayer(prototype_bias=-0.1)
+    with pytest.raises(ValueError, match="replica"):
+        consolidate(layer, jax.vmap(layer.init, (0, None, None))(
+            jax.random.split(jax.random.key(0), 2), 16, 2), np.zeros((3, 16)),
+            jax.random.key(0))
     with pytest.raises(ValueError, match=r"inference_scale .*\[0, 1\]"):
         Homeostasis(inference_scale=1.5)
     with pytest.raises(ValueError, match="rate"):

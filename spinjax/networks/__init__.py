@@ -8,7 +8,8 @@ from .layers import CrossbarConv2d, CrossbarDense, average_pool
 from .models import CrossbarNet, cnn, mlp
 # Spiking layer with on-chip STDP (physics.md 7): stochastic MTJ neurons on a spintronic crossbar.
 from .snn import (BiasRamp, Homeostasis, ImageRecord, LayerState, SpikingLayer, assign_labels,
-                  check_images, classify, images_per_second, respond, train_stdp)
+                  check_images, classify, consolidate, images_per_second, respond,
+                  row_drive_targets, train_stdp)
 from .snn_neurons import (DEFAULT_IF_SURROGATE, DEFAULT_SWITCHING, AbstractSpikingNeuron,
                           DWIFSpikingNeuron, LIFSpikingNeuron, MTJSpikingNeuron, NeuronState,
                           SLLGSpikingNeuron)

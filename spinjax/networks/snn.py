@@ -197,6 +197,13 @@ class SpikingLayer(eqx.Module):
       "0"); the row driver's gain set per image. > 0; None = off.
     - `bias_ramp`: a `BiasRamp` (common bias stepped down each step until the first spike,
       then held), in training and inference; None (default) = off.
+    - `prototype_bias`: at inference only, column j is also biased by prototype_bias x
+      (G_max - G_min) x sum_i w_ij^2 / 2 [A]. With c_j = prototype_bias x w_j read as a
+      prototype in row-voltage units, the column current minus this bias is, up to terms
+      common to all columns, (G_max - G_min) / prototype_bias x (c_j . v - |c_j|^2 / 2): the
+      crossbar's dot product becomes a nearest-prototype (Euclidean) readout. The controller
+      sets these biases from the programmed levels once after learning, like theta. [V],
+      >= 0; None (default) = off. Choose it on training data (`benchmarks/snn_mnist.py`).
     - `min_spikes`: input-scaling homeostasis (Diehl & Cook): an image that makes fewer than
       this many spikes is presented again with the row voltage raised by `voltage_boost`
       (> 1), at most `max_tries` times in all (learning continues meanwhile, energies add
@@ -224,6 +231,7 @@ class SpikingLayer(eqx.Module):
     column_mean: Float[Array, ""] | None = None
     input_total: Float[Array, ""] | None = None
     bias_ramp: BiasRamp | None = None
+    prototype_bias: Float[Array, ""] | None = None
     min_spikes: int = eqx.field(static=True, default=0)
     voltage_boost: Float[Array, ""] = 1.25
     max_tries: int = eqx.field(static=True, default=4)
@@ -253,6 +261,9 @@ class SpikingLayer(eqx.Module):
         check_range("w_init", self.w_init, low=0.0, high=1.0, high_inclusive=True)
         if self.column_mean is not None:
             check_range("column_mean", self.column_mean, low=0.0, high=1.0, high_inclusive=True)
+        if self.prototype_bias is not None:
+            check_range("prototype_bias", self.prototype_bias, low=0.0, low_inclusive=True,
+                        unit="V")
 
     # --- state ----------------------------------------------------------------------------
     def init(self, key, n_in: int, n_out: int) -> LayerState:
@@ -264,6 +275,17 @@ class SpikingLayer(eqx.Module):
         w = self.synapses.init(kw, (n_in, n_out), self.w_init)
         gain = jnp.exp(self.variation * jax.random.normal(kg, (n_in, n_out)))
         return LayerState(w=w, theta=jnp.full(n_out, self.homeostasis.theta_rest), gain=gain)
+
+    def inference_offsets(self, state: LayerState) -> Float[Array, " n_out"]:
+        """Per-column bias currents [A] at inference: the scaled homeostatic offsets
+        (`Homeostasis.inference_scale`) plus the `prototype_bias` term (without a `BiasRamp`'s
+        common bias)."""
+        hom = self.homeostasis
+        offset = hom.theta_rest + hom.inference_scale * (state.theta - hom.theta_rest)
+        if self.prototype_bias is not None:
+            delta_g = self.synapses.g_max - self.synapses.g_min
+            offset = offset + self.prototype_bias * delta_g * 0.5 * jnp.sum(state.w**2, axis=0)
+        return offset
 
     def conductance(self, state: LayerState) -> Float[Array, "n_in n_out"]:
         """Actual device conductances [S] of `state` (levels times variation)."""
@@ -319,6 +341,7 @@ class SpikingLayer(eqx.Module):
 
         hom = self.homeostasis
         ramp = self.bias_ramp
+        test_offset = None if learn else self.inference_offsets(state)
 
         def step(carry, xs):
             w, theta, rows, x_pre, y_post, inh, nstate, counts, max_p, energies, ramp_c = carry
@@ -330,8 +353,7 @@ class SpikingLayer(eqx.Module):
             col = jnp.sum(g, axis=0)
             i = kirchhoff_currents(g, v, g_s)
             blocked = inh > 0
-            offset = theta if learn else (hom.theta_rest
-                                          + hom.inference_scale * (theta - hom.theta_rest))
+            offset = theta if learn else test_offset
             if ramp is not None:
                 offset = offset + ramp_c[0]
             nstate, spike, p, e_neuron = self.neuron.step(nstate, i - offset, blocked, nkey)
@@ -556,6 +578,74 @@ def respond(layer: SpikingLayer, state: LayerState, images, key, *, presentation
             energy_read=total.energy_read + rec.energy_read,
             energy_program=total.energy_program + rec.energy_program)
     return total
+
+
+def row_drive_targets(layer: SpikingLayer, images) -> Float[Array, "n n_in"]:
+    """Each image's mean row drive under rate coding, 1 - (1 - max_rate x)^pulse_steps (the
+    fraction of steps its row pulse is on), scaled to the column mean `layer.column_mean`
+    (0.1 if None) and clipped to [0, 1]: the image as a weight column (dimensionless)."""
+    on = 1.0 - (1.0 - layer.max_rate * jnp.asarray(images)) ** layer.pulse_steps
+    mean = 0.1 if layer.column_mean is None else layer.column_mean
+    return jnp.clip(on * (mean / jnp.maximum(jnp.mean(on, axis=1, keepdims=True), 1e-9)),
+                    0.0, 1.0)
+
+
+@eqx.filter_jit
+def _program_means(synapses, w, targets, winners, key):
+    def one(c, xs):
+        w, n, energy = c
+        u, j, k = xs
+        valid = j >= 0
+        j = jnp.maximum(j, 0)
+        n = n.at[j].add(valid.astype(n.dtype))
+        col = w[:, j]
+        seed = jax.random.bits(k, (), jnp.uint32)
+        new, e = synapses.apply(col, (u - col) / jnp.maximum(n[j], 1).astype(w.dtype), seed)
+        w = w.at[:, j].set(jnp.where(valid, new.astype(w.dtype), col))
+        return (w, n, energy + jnp.where(valid, e, 0.0)), None
+
+    keys = jax.random.split(key, len(winners))
+    init = (w, jnp.zeros(w.shape[1], jnp.int32), jnp.zeros((), w.dtype))
+    (w, n, energy), _ = jax.lax.scan(one, init, (targets.astype(w.dtype), winners, keys))
+    return w, n, energy
+
+
+def consolidate(layer: SpikingLayer, state: LayerState, images, key, *,
+                presentations: int = 1, chunk: int = 250, progress: bool = False):
+    """Unsupervised consolidation after STDP: program each neuron's weights to the mean of
+    the images it wins (one step of Lloyd's k-means algorithm, on the network's own
+    partition).
+
+    STDP leaves each prototype a recency-weighted, contrast-enhanced copy of its images;
+    read out with `SpikingLayer.prototype_bias` (a nearest-prototype readout), the means
+    classify better (README, SNN section).
+
+    1. Inference with `layer`'s test protocol (`respond`, `presentations` summed): the
+       winner of an image is its neuron with the most spikes (ties: the lower index); silent
+       images are skipped.
+    2. The images are replayed in order. The winner j of image k has its column programmed
+       toward the image's `row_drive_targets` by 1 / n_j of the gap, n_j counting the images
+       j has won so far, through the synapses' own programming (levels and their rounding).
+       After its last image a column holds the mean of its images' targets, up to the level
+       noise of stochastic rounding.
+
+    **Arguments:** `images` (n, n_in) in [0, 1]; `key`; `presentations` (>= 1); `chunk`,
+    `progress` as for `respond`. The thresholds theta and the variation factors are kept.
+
+    **Returns:** `(state, winners (n,) ints with -1 for silent images, programming energy
+    [J], total)`.
+    """
+    if state.w.ndim != 2:
+        raise ValueError("consolidate takes one layer state (no replica axis); got weights of "
+                         f"shape {state.w.shape}")
+    images = check_images(images, state.w.shape[0])
+    counts = respond(layer, state, images, jax.random.fold_in(key, 0),
+                     presentations=presentations, chunk=chunk, progress=progress).counts
+    winners = np.where(counts.sum(1) > 0, np.argmax(counts, axis=1), -1).astype(np.int32)
+    w, _, energy = _program_means(layer.synapses, state.w,
+                                  row_drive_targets(layer, images.astype(np.float32)),
+                                  jnp.asarray(winners), jax.random.fold_in(key, 1))
+    return LayerState(w=w, theta=state.theta, gain=state.gain), winners, float(energy)
 
 
 def assign_labels(counts, labels, n_classes: int) -> np.ndarray:
